@@ -1,0 +1,121 @@
+"""One raw line → an Event (or a Rejection with its reason). Dead letters never lose the raw line."""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .template import CompiledSource, CompiledTemplate
+
+MAX_REASON = 500
+
+
+@dataclass(slots=True)
+class Event:
+    """A parsed record routed to one node of the behaviour tree."""
+
+    source: str
+    node: str
+    ts: int
+    session_key: str | None
+    join_key: str | None
+    joins: dict[str, str]
+    values: dict[str, Any]
+    raw: str
+    uid: str
+    origin: str = ""
+    supplement: bool = False
+
+
+@dataclass(slots=True)
+class Rejection:
+    """A line that could not be used, with the reason an operator can act on."""
+
+    source: str
+    reason: str
+    raw: str
+    origin: str = ""
+
+
+@dataclass(slots=True)
+class Ignored:
+    """A valid record that feeds no node (e.g. a client event the tree does not use); counted, not stored."""
+
+    source: str
+    uid: str = field(default="")
+
+
+def line_uid(source: str, line: str) -> str:
+    """Content hash: an identical line shipped twice (at-least-once delivery) is one event."""
+    return hashlib.blake2b(f"{source}\x00{line}".encode(), digest_size=12).hexdigest()
+
+
+def dig(record: Any, path: tuple[str, ...]) -> Any:
+    """Follow a dotted path into nested objects (list indexes allowed); None when absent."""
+    current = record
+    for part in path:
+        if isinstance(current, dict):
+            current = current.get(part)
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return None
+        if current is None:
+            return None
+    return current
+
+
+def _scalar(value: Any) -> Any:
+    """Keep scalars; nested objects become compact JSON text so they stay searchable."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return value
+
+
+def parse_line(template: CompiledTemplate, source_name: str, line: str, origin: str = "") -> Event | Rejection | Ignored:
+    """Parse, extract the template's fields, classify into a node. Never raises on bad input."""
+    source = template.sources[source_name]
+    text = line.strip()
+    if not text:
+        return Rejection(source_name, "empty line", line, origin)
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        return Rejection(source_name, f"bad JSON: {exc}"[:MAX_REASON], line, origin)
+    if not isinstance(record, dict):
+        return Rejection(source_name, f"bad JSON: expected an object, got {type(record).__name__}", line, origin)
+    raw_time = dig(record, source.time_path)
+    if raw_time is None:
+        return Rejection(source_name, f"missing time at '{'.'.join(source.time_path)}'", line, origin)
+    try:
+        ts = source.parse_time(raw_time)
+    except (ValueError, OverflowError, OSError) as exc:
+        return Rejection(source_name, f"unparseable time {raw_time!r}: {exc}"[:MAX_REASON], line, origin)
+    values: dict[str, Any] = {alias: _scalar(dig(record, path)) for alias, path in source.fields.items()}
+    values = {k: v for k, v in values.items() if v is not None}
+    node = _classify(source, values, ts)
+    uid = line_uid(source_name, text)
+    if node is None:
+        return Ignored(source_name, uid)
+    if node.join is not None:
+        join_key = values.get(node.join.on)
+        if join_key in (None, ""):
+            return Rejection(source_name, f"missing join field '{node.join.on}' for supplement node '{node.name}'", line, origin)
+        return Event(source_name, node.name, ts, None, str(join_key), {}, values, text, uid, origin, True)
+    key = values.get(template.session_key)
+    if key in (None, ""):
+        return Rejection(source_name, f"missing session key '{template.session_key}' for node '{node.name}'", line, origin)
+    joins = {name: str(values[name]) for name in template.join_fields if values.get(name) not in (None, "")}
+    return Event(source_name, node.name, ts, str(key), None, joins, values, text, uid, origin, False)
+
+
+def _classify(source: CompiledSource, values: dict[str, Any], ts: int):
+    """First node of this source whose `when` holds (declaration order); None when none does."""
+    context = None
+    for node in source.nodes:
+        if node.when is None:
+            return node
+        if context is None:
+            context = dict(values, ts=ts)
+        if node.when.evaluate(context) is True:
+            return node
+    return None

@@ -1,0 +1,14 @@
+"""Database: SQLite file by default, `mysql://` (PyMySQL) or `tidb://` (django-tidb) from DATABASE_URL."""
+from .env import VAR_DIR, env
+
+# django-environ does not know the tidb scheme; register it so `tidb://` selects django-tidb.
+env.DB_SCHEMES["tidb"] = "django_tidb"
+
+DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'luna.sqlite3'}")
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+
+if DATABASES["default"]["ENGINE"] in ("django.db.backends.mysql", "django_tidb"):
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"charset": "utf8mb4"})
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30})

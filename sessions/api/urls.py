@@ -1,0 +1,2 @@
+"""API routes (filled by the console work)."""
+urlpatterns: list = []

@@ -1,0 +1,16 @@
+from .ingest import DeadLetter, LateEvent
+from .jobs import JobRun
+from .sessions import Session, SessionConclusion, SessionField, SessionNode
+from .templates import AnalysisTemplate, TemplateVersion
+
+__all__ = [
+    "AnalysisTemplate",
+    "TemplateVersion",
+    "Session",
+    "SessionField",
+    "SessionNode",
+    "SessionConclusion",
+    "DeadLetter",
+    "LateEvent",
+    "JobRun",
+]

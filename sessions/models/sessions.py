@@ -1,0 +1,99 @@
+"""Restored business sessions, stored column-to-row so any field is searchable (SPEC §5).
+
+The Flink sink writes these tables with plain SQL (jobs/sessionize/sink); `db_table` names and columns
+here are that contract, checked by tests/test_sink_schema.py.
+"""
+from django.db import models
+
+from ..choices import SessionStatus, Severity
+from .templates import AnalysisTemplate
+
+
+class Session(models.Model):
+    """One session: core columns for the fixed filters; the id is a hash of (template, key, first event)."""
+
+    id = models.BigIntegerField(primary_key=True)
+    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="sessions", db_constraint=False)
+    session_key = models.CharField(max_length=191)
+    start_ms = models.BigIntegerField(help_text="First baseline event time, epoch ms (UTC).")
+    end_ms = models.BigIntegerField(help_text="Last event time, epoch ms (UTC).")
+    duration_ms = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=SessionStatus.choices)
+    revision = models.PositiveIntegerField(help_text="Grows with every emission; storage never goes backwards.")
+    completeness = models.FloatField(help_text="Share of complete_when nodes present, 0..1.")
+    primary_conclusion = models.CharField(max_length=100, blank=True, default="")
+    split = models.BooleanField(default=False, help_text="Part of a session split by a gap (crash-resume).")
+    prev_id = models.BigIntegerField(null=True, blank=True)
+    next_id = models.BigIntegerField(null=True, blank=True)
+    updated_ms = models.BigIntegerField(help_text="Wall-clock time of the last write, epoch ms.")
+
+    class Meta:
+        db_table = "luna_session"
+        ordering = ["-start_ms"]
+        indexes = [
+            models.Index(fields=["template", "session_key"], name="luna_session_key_idx"),
+            models.Index(fields=["template", "start_ms"], name="luna_session_start_idx"),
+            models.Index(fields=["template", "primary_conclusion", "start_ms"], name="luna_session_concl_idx"),
+            models.Index(fields=["template", "status", "start_ms"], name="luna_session_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_key} r{self.revision}"
+
+
+class SessionField(models.Model):
+    """One extracted or computed field of a session (column-to-row): adding a field is DML, not DDL."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="fields", db_constraint=False)
+    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    name = models.CharField(max_length=100)
+    str_value = models.CharField(max_length=191, null=True, blank=True)
+    num_value = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        db_table = "luna_session_field"
+        indexes = [
+            models.Index(fields=["template", "name", "str_value"], name="luna_field_str_idx"),
+            models.Index(fields=["template", "name", "num_value"], name="luna_field_num_idx"),
+            models.Index(fields=["session", "name"], name="luna_field_session_idx"),
+        ]
+
+    @property
+    def value(self):
+        return self.num_value if self.num_value is not None and self.str_value is None else self.str_value
+
+
+class SessionNode(models.Model):
+    """One event attached to a node of the behaviour tree, with its raw record."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="nodes", db_constraint=False)
+    node = models.CharField(max_length=100)
+    seq = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=100)
+    event_ms = models.BigIntegerField()
+    supplement = models.BooleanField(default=False)
+    event_uid = models.CharField(max_length=32)
+    raw = models.TextField()
+
+    class Meta:
+        db_table = "luna_session_node"
+        ordering = ["event_ms", "seq"]
+        indexes = [models.Index(fields=["session", "node"], name="luna_node_session_idx")]
+
+
+class SessionConclusion(models.Model):
+    """A conclusion rule that holds for the session at its current revision."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="conclusions", db_constraint=False)
+    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    name = models.CharField(max_length=100)
+    label = models.CharField(max_length=200)
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    start_ms = models.BigIntegerField(help_text="Copied from the session so macro queries need no join.")
+
+    class Meta:
+        db_table = "luna_session_conclusion"
+        indexes = [
+            models.Index(fields=["template", "name", "start_ms"], name="luna_concl_name_idx"),
+            models.Index(fields=["session"], name="luna_concl_session_idx"),
+        ]

@@ -1,0 +1,3 @@
+"""Console routes."""
+app_name = "sessions"
+urlpatterns: list = []
