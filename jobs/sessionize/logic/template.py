@@ -238,7 +238,7 @@ def _sources(spec: TemplateSpec, errors: list[str]) -> dict[str, CompiledSource]
             parse_time = make_time_parser(src.time.format, src.time.tz)
         except ValueError as exc:
             errors.append(f"{where}.time: {exc}")
-            continue
+            parse_time = _unusable_time  # keep the source so its nodes are still checked (no cascade of errors)
         bad_paths = [alias for alias, path in src.fields.items() if not alias.isidentifier() or not path.strip()]
         for alias in bad_paths:
             errors.append(f"{where}.fields.{alias}: field names must be identifiers with a non-empty path")
@@ -250,6 +250,10 @@ def _sources(spec: TemplateSpec, errors: list[str]) -> dict[str, CompiledSource]
             fields={alias: tuple(path.split(".")) for alias, path in src.fields.items()},
         )
     return sources
+
+
+def _unusable_time(value: object) -> int:
+    raise ValueError("the source's time format is invalid")
 
 
 def _nodes(spec: TemplateSpec, sources: dict[str, CompiledSource], errors: list[str]) -> dict[str, CompiledNode]:

@@ -1,8 +1,12 @@
 """Event-time parsing for the `time.format` values of SPEC §2 → epoch milliseconds (UTC)."""
+import math
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 TimeParser = Callable[[object], int]
+
+# Epoch values must stay within what the datetime-based formats can express (years 1..9999).
+_MAX_ABS_MS = 253_402_300_800_000
 
 
 def parse_offset(tz: str | None) -> timezone:
@@ -10,10 +14,10 @@ def parse_offset(tz: str | None) -> timezone:
     if tz in (None, "", "UTC", "Z", "utc"):
         return timezone.utc
     text = tz.strip()
-    if text[0] not in "+-":
+    if not text or text[0] not in "+-":
         raise ValueError(f"bad time zone {tz!r}: expected an offset like '+08:00'")
     digits = text[1:].replace(":", "")
-    if len(digits) != 4 or not digits.isdigit():
+    if len(digits) != 4 or not digits.isdigit() or int(digits[2:]) > 59:
         raise ValueError(f"bad time zone {tz!r}: expected an offset like '+08:00'")
     delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
     return timezone(delta if text[0] == "+" else -delta)
@@ -29,9 +33,9 @@ def make_time_parser(fmt: str, tz: str | None = None) -> TimeParser:
     """Build a parser once per source; it raises ValueError for a value it cannot read."""
     default_tz = parse_offset(tz)
     if fmt == "epoch_ms":
-        return lambda value: int(_number(value))
+        return lambda value: int(_in_range(_number(value), value))
     if fmt == "epoch_s":
-        return lambda value: int(round(_number(value) * 1000))
+        return lambda value: int(round(_in_range(_number(value) * 1000, value)))
     if fmt == "iso8601":
         def parse_iso(value: object) -> int:
             if not isinstance(value, str):
@@ -56,3 +60,9 @@ def _number(value: object) -> float:
     if isinstance(value, str):
         return float(value)
     raise ValueError(f"expected a number, got {value!r}")
+
+
+def _in_range(ms: float, value: object) -> float:
+    if not math.isfinite(ms) or abs(ms) >= _MAX_ABS_MS:
+        raise ValueError(f"time {value!r} is out of range")
+    return ms

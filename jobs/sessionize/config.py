@@ -1,0 +1,42 @@
+"""Everything a sessionize job run needs, as one JSON file written by the platform (no hard-coded hosts)."""
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class JobConfig:
+    template: dict[str, Any]
+    template_id: int
+    version: int
+    database_url: str
+    data_dir: str
+    bounded: bool = False
+    parallelism: int = 1
+    checkpoint_interval_ms: int = 10_000
+    checkpoint_dir: str = ""
+    monitor_interval: str = "1s"
+    flush_interval_ms: int = 500
+    flush_rows: int = 1000
+    source_idleness_ms: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def job_name(self) -> str:
+        mode = "backfill" if self.bounded else "live"
+        return f"luna-sessionize:{self.template['name']}:v{self.version}:{mode}"
+
+    def source_path(self, location: str) -> str:
+        """A relative `location` lives under the data dir; absolute paths and URIs are used as given."""
+        if "://" in location or os.path.isabs(location):
+            return location
+        return str(Path(self.data_dir) / location)
+
+    def dump(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "JobConfig":
+        return cls(**json.loads(Path(path).read_text()))

@@ -1,0 +1,1 @@
+"""Database sink: batched, revision-guarded writes of sessions, dead letters and late events."""

@@ -1,0 +1,97 @@
+"""One SQL printer per backend for the few statements the sink needs (PostHog's one-printer-per-dialect).
+
+Only table/column names from this module reach SQL text; every value is a bound parameter.
+"""
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import unquote, urlparse
+
+SESSION_COLUMNS = (
+    "id", "template_id", "session_key", "start_ms", "end_ms", "duration_ms", "status", "revision",
+    "completeness", "primary_conclusion", "split", "prev_id", "next_id", "updated_ms",
+)
+FIELD_COLUMNS = ("session_id", "template_id", "name", "str_value", "num_value")
+NODE_COLUMNS = ("session_id", "node", "seq", "source", "event_ms", "supplement", "event_uid", "raw")
+CONCLUSION_COLUMNS = ("session_id", "template_id", "name", "label", "severity", "start_ms")
+DEAD_LETTER_COLUMNS = ("template_id", "source", "reason", "raw", "origin", "line_uid", "created_ms")
+LATE_COLUMNS = (
+    "template_id", "source", "node", "session_key", "join_key", "event_ms", "reason", "raw", "origin", "line_uid", "created_ms",
+)
+CHILD_TABLES = ("luna_session_field", "luna_session_node", "luna_session_conclusion")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one backend spells placeholders, upserts, insert-if-absent and row locks."""
+
+    name: str
+    placeholder: str
+    lock_suffix: str
+
+    def marks(self, count: int) -> str:
+        return ", ".join([self.placeholder] * count)
+
+    def insert(self, table: str, columns: tuple[str, ...]) -> str:
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})"
+
+    def insert_ignore(self, table: str, columns: tuple[str, ...]) -> str:
+        verb = "INSERT OR IGNORE" if self.name == "sqlite" else "INSERT IGNORE"
+        return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})"
+
+    def upsert(self, table: str, columns: tuple[str, ...], key: str = "id") -> str:
+        """Plain upsert: the revision guard is applied before, under a row lock, by the writer."""
+        base = self.insert(table, columns)
+        others = [c for c in columns if c != key]
+        if self.name == "sqlite":
+            sets = ", ".join(f"{c} = excluded.{c}" for c in others)
+            return f"{base} ON CONFLICT({key}) DO UPDATE SET {sets}"
+        sets = ", ".join(f"{c} = VALUES({c})" for c in others)
+        return f"{base} ON DUPLICATE KEY UPDATE {sets}"
+
+    def select_revisions(self, count: int) -> str:
+        return f"SELECT id, revision FROM luna_session WHERE id IN ({self.marks(count)}){self.lock_suffix}"
+
+    def delete_where_in(self, table: str, column: str, count: int) -> str:
+        return f"DELETE FROM {table} WHERE {column} IN ({self.marks(count)})"
+
+    def link(self, side: str) -> str:
+        """Mark a neighbour as split and point it at us; `side` is 'next_id' or 'prev_id' (never user input)."""
+        assert side in ("next_id", "prev_id")
+        return f"UPDATE luna_session SET split = 1, {side} = {self.placeholder} WHERE id = {self.placeholder}"
+
+
+MYSQL = Dialect("mysql", "%s", " FOR UPDATE")
+TIDB = Dialect("tidb", "%s", " FOR UPDATE")
+SQLITE = Dialect("sqlite", "?", "")
+
+
+def connect(database_url: str) -> tuple[Dialect, Callable[[], Any]]:
+    """DATABASE_URL (the same value Django reads) → (dialect, connection factory)."""
+    url = urlparse(database_url)
+    if url.scheme in ("sqlite", "sqlite3"):
+        path = unquote(url.path)
+        if url.netloc:  # sqlite://relative/path is unusual; keep it literal
+            path = url.netloc + path
+
+        def sqlite_connection() -> sqlite3.Connection:
+            conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            return conn
+        return SQLITE, sqlite_connection
+    if url.scheme in ("mysql", "mariadb", "tidb", "mysql2"):
+        import pymysql
+
+        def mysql_connection() -> Any:
+            return pymysql.connect(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (4000 if url.scheme == "tidb" else 3306),
+                user=unquote(url.username or "root"),
+                password=unquote(url.password or ""),
+                database=url.path.lstrip("/"),
+                charset="utf8mb4",
+                autocommit=False,
+            )
+        return (TIDB if url.scheme == "tidb" else MYSQL), mysql_connection
+    raise ValueError(f"unsupported DATABASE_URL scheme {url.scheme!r}: use sqlite://, mysql:// or tidb://")
