@@ -12,3 +12,5 @@ if DATABASES["default"]["ENGINE"] in ("django.db.backends.mysql", "django_tidb")
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30})
+    # Jobs run in their own process; an in-memory test database would be invisible to them.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-luna.sqlite3")}

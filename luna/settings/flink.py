@@ -8,3 +8,8 @@ LUNA_FLINK_CHECKPOINT_DIR = env.str("LUNA_FLINK_CHECKPOINT_DIR", default=f"file:
 LUNA_FLINK_PARALLELISM = env.int("LUNA_FLINK_PARALLELISM", default=1)
 # Where template sources with a relative `location` live (demo data is written here).
 LUNA_DATA_DIR = env.str("LUNA_DATA_DIR", default=str(VAR_DIR / "data"))
+
+# A cluster Luna starts itself from the apache-flink package (`manage.py flink_cluster start`).
+LUNA_FLINK_REST_PORT = env.int("LUNA_FLINK_REST_PORT", default=8081)
+LUNA_FLINK_RPC_PORT = env.int("LUNA_FLINK_RPC_PORT", default=6123)
+LUNA_FLINK_SLOTS = env.int("LUNA_FLINK_SLOTS", default=4)

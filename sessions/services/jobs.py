@@ -1,0 +1,122 @@
+"""Launching the sessionize job for a template version: config file, process or cluster, JobRun record.
+
+Celery tasks (later) call these same functions; the CLI calls them today.
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from jobs.sessionize.config import JobConfig
+from jobs.sessionize.logic.durations import parse_duration_ms
+
+from ..choices import JobMode, JobState
+from ..models import DeadLetter, JobRun, LateEvent, Session, SessionNode, TemplateVersion
+from . import flink_cluster
+
+JOB_MAIN = flink_cluster.REPO_ROOT / "jobs" / "sessionize" / "main.py"
+JOB_ID = re.compile(r"JobID ([0-9a-f]{32})")
+
+
+def database_url_for_jobs() -> str:
+    """The URL of the database Django is using right now (the test database under pytest)."""
+    db = connection.settings_dict
+    engine = db["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    scheme = "tidb" if engine == "django_tidb" else "mysql"
+    auth = f"{quote(db.get('USER') or '', safe='')}:{quote(db.get('PASSWORD') or '', safe='')}@"
+    return f"{scheme}://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 3306}/{db['NAME']}"
+
+
+def job_config(version: TemplateVersion, bounded: bool) -> JobConfig:
+    return JobConfig(
+        template=version.document,
+        template_id=version.template_id,
+        version=version.number,
+        database_url=database_url_for_jobs(),
+        data_dir=settings.LUNA_DATA_DIR,
+        bounded=bounded,
+        parallelism=settings.LUNA_FLINK_PARALLELISM,
+        checkpoint_interval_ms=parse_duration_ms(settings.LUNA_FLINK_CHECKPOINT_INTERVAL),
+        checkpoint_dir=settings.LUNA_FLINK_CHECKPOINT_DIR,
+        source_idleness_ms=parse_duration_ms(version.document["session"].get("timeout", "30s")),
+    )
+
+
+def job_env() -> dict[str, str]:
+    """The job process needs the venv first on PATH (pemja in thread mode) and the repo importable."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(flink_cluster.REPO_ROOT), env.get("PYTHONPATH", "")] if p)
+    return env
+
+
+def run_job(version: TemplateVersion, bounded: bool, target: str | None = None) -> JobRun:
+    """Run (bounded: to completion; continuous: until stopped) and record the outcome on a JobRun."""
+    target = target or settings.LUNA_FLINK_TARGET
+    run = JobRun.objects.create(
+        version=version, mode=JobMode.BOUNDED if bounded else JobMode.CONTINUOUS, target=target,
+        state=JobState.RUNNING, started_at=timezone.now(),
+    )
+    config_path = Path(settings.VAR_DIR) / "jobs" / f"run-{run.pk}.json"
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    job_config(version, bounded).dump(config_path)
+    if target == "local":
+        command = [sys.executable, "-m", "jobs.sessionize.main", "--config", str(config_path)]
+    else:
+        command = [*flink_cluster.flink_cli(), "run", "-m", target.split("://")[-1], "-py", str(JOB_MAIN),
+                   "-pyexec", sys.executable, "--config", str(config_path)]
+        if not bounded:
+            command.insert(2, "-d")
+    log_path = config_path.with_suffix(".log")
+    try:
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(command, cwd=flink_cluster.REPO_ROOT, env=job_env(), stdout=log, stderr=subprocess.STDOUT)
+            returncode = process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait()
+        return _finish(run, JobState.CANCELED, "stopped by the operator")
+    output = log_path.read_text(errors="replace")
+    match = JOB_ID.search(output)
+    if match:
+        run.flink_job_id = match.group(1)
+    if returncode != 0:
+        return _finish(run, JobState.FAILED, _error_excerpt(output))
+    if not bounded and target != "local":
+        run.save(update_fields=["flink_job_id"])
+        return run  # detached on the cluster: it keeps running; the monitor (Celery) tracks it
+    return _finish(run, JobState.FINISHED, "")
+
+
+def _finish(run: JobRun, state: str, error: str) -> JobRun:
+    run.state, run.error, run.finished_at = state, error, timezone.now()
+    run.stats = ingest_stats(run.version.template_id)
+    run.save()
+    return run
+
+
+def _error_excerpt(output: str, limit: int = 20_000) -> str:
+    """Python and Java 'Caused by' lines first (the real reason), then the tail of the log."""
+    causes = [line for line in output.splitlines() if "Caused by" in line or "Error:" in line or "Exception:" in line]
+    return ("\n".join(causes[-15:]) + "\n---\n" + output[-limit:])[:limit * 2]
+
+
+def ingest_stats(template_id: int) -> dict:
+    """Accepted events per source (stored nodes), rejected lines per source and reason, late events, sessions."""
+    accepted = SessionNode.objects.filter(session__template_id=template_id).values("source").annotate(n=Count("id"))
+    rejected = DeadLetter.objects.filter(template_id=template_id).values("source", "reason").annotate(n=Count("id"))
+    return {
+        "sessions": Session.objects.filter(template_id=template_id).count(),
+        "accepted_by_source": {row["source"]: row["n"] for row in accepted},
+        "rejected": [{"source": r["source"], "reason": r["reason"], "count": r["n"]} for r in rejected],
+        "late": LateEvent.objects.filter(template_id=template_id).count(),
+    }
