@@ -125,5 +125,5 @@ def stop(layout: ClusterLayout | None = None) -> None:
     subprocess.run([str(flink_home() / "bin" / "stop-cluster.sh")], env=script_env(layout), check=False, capture_output=True)
 
 
-def flink_cli(layout: ClusterLayout) -> list[str]:
+def flink_cli() -> list[str]:
     return [str(flink_home() / "bin" / "flink")]

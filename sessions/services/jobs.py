@@ -69,9 +69,13 @@ def run_job(version: TemplateVersion, bounded: bool, target: str | None = None) 
     config_path = Path(settings.VAR_DIR) / "jobs" / f"run-{run.pk}.json"
     config_path.parent.mkdir(parents=True, exist_ok=True)
     job_config(version, bounded).dump(config_path)
+    env = job_env()
     if target == "local":
         command = [sys.executable, "-m", "jobs.sessionize.main", "--config", str(config_path)]
     else:
+        layout = flink_cluster.default_layout()
+        flink_cluster.write_config(layout)  # the CLI reads Python settings from the same config
+        env = flink_cluster.script_env(layout)
         command = [*flink_cluster.flink_cli(), "run", "-m", target.split("://")[-1], "-py", str(JOB_MAIN),
                    "-pyexec", sys.executable, "--config", str(config_path)]
         if not bounded:
@@ -79,7 +83,7 @@ def run_job(version: TemplateVersion, bounded: bool, target: str | None = None) 
     log_path = config_path.with_suffix(".log")
     try:
         with open(log_path, "w") as log:
-            process = subprocess.Popen(command, cwd=flink_cluster.REPO_ROOT, env=job_env(), stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(command, cwd=flink_cluster.REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             returncode = process.wait()
     except KeyboardInterrupt:
         process.terminate()

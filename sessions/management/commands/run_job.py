@@ -10,7 +10,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("template", help="template name")
-        parser.add_argument("--version", type=int, help="template version number (default: current)")
+        parser.add_argument("--template-version", dest="template_version", type=int, help="template version number (default: current)")
         parser.add_argument("--bounded", action="store_true", help="process the files present, close all sessions, exit")
         parser.add_argument("--target", help="'local' mini-cluster or a cluster REST URL (default: LUNA_FLINK_TARGET)")
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if template is None:
             raise CommandError(f"no template named {options['template']!r}; import one with import_template")
         versions = template.versions.all()
-        version = versions.filter(number=options["version"]).first() if options["version"] else versions.first()
+        version = versions.filter(number=options["template_version"]).first() if options["template_version"] else versions.first()
         if version is None:
             raise CommandError(f"template {template.name!r} has no version {options['version']}")
         mode = "bounded" if options["bounded"] else "continuous"
