@@ -92,6 +92,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Luna API",
     "DESCRIPTION": "Business sessions restored from heterogeneous logs: search, detail, templates.",
     "VERSION": "0.1.0",
+    # The schema and the docs page sit behind login like everything else (SPEC §6); default is AllowAny.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 LOGGING = {

@@ -1,0 +1,142 @@
+"""API representations. Times are epoch ms as stored, plus ISO strings for humans and tools."""
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import AnalysisTemplate, DeadLetter, Session, SessionConclusion, SessionNode, TemplateVersion
+
+
+def iso_ms(epoch_ms: int | None) -> str | None:
+    if epoch_ms is None:
+        return None
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ConclusionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SessionConclusion
+        fields = ["name", "label", "severity"]
+
+
+class SessionListSerializer(serializers.ModelSerializer):
+    """A search result row: the core columns and the conclusions (prefetched)."""
+
+    template = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    start = serializers.SerializerMethodField()
+    end = serializers.SerializerMethodField()
+    conclusions = ConclusionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Session
+        fields = [
+            "id", "template", "session_key", "start_ms", "end_ms", "start", "end", "duration_ms", "status", "revision",
+            "completeness", "primary_conclusion", "conclusions", "split", "prev_id", "next_id",
+        ]
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_start(self, obj: Session) -> str | None:
+        return iso_ms(obj.start_ms)
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_end(self, obj: Session) -> str | None:
+        return iso_ms(obj.end_ms)
+
+
+class NodeSerializer(serializers.ModelSerializer):
+    """One event of the behaviour tree; `raw` is the parsed record (or the text when it is not JSON)."""
+
+    event_time = serializers.SerializerMethodField()
+    raw = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SessionNode
+        fields = ["node", "seq", "source", "event_ms", "event_time", "supplement", "raw"]
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_event_time(self, obj: SessionNode) -> str | None:
+        return iso_ms(obj.event_ms)
+
+    @extend_schema_field(OpenApiTypes.ANY)
+    def get_raw(self, obj: SessionNode) -> Any:
+        try:
+            return json.loads(obj.raw)
+        except (TypeError, ValueError):
+            return obj.raw
+
+
+class SessionDetailSerializer(SessionListSerializer):
+    """The full session: events with raw records and every field as {name: value}."""
+
+    nodes = NodeSerializer(many=True, read_only=True)
+    # `get_fields` is the serializer's own machinery, hence the explicit method name.
+    fields = serializers.SerializerMethodField(method_name="field_values")
+
+    class Meta(SessionListSerializer.Meta):
+        fields = [*SessionListSerializer.Meta.fields, "updated_ms", "nodes", "fields"]
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "number"}]}})
+    def field_values(self, obj: Session) -> dict[str, Any]:
+        return {item.name: item.value for item in obj.fields.order_by("name")}
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TemplateVersion
+        fields = ["number", "fingerprint", "created_by", "created_at"]
+
+
+class TemplateListSerializer(serializers.ModelSerializer):
+    current_version = serializers.IntegerField(source="current_number", read_only=True, allow_null=True)
+    version_count = serializers.IntegerField(read_only=True)
+    session_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = AnalysisTemplate
+        fields = ["id", "name", "description", "current_version", "version_count", "session_count", "updated_at"]
+
+
+class TemplateDetailSerializer(TemplateListSerializer):
+    """Adds the current document and the version history."""
+
+    document = serializers.SerializerMethodField()
+    versions = VersionSerializer(many=True, read_only=True)
+
+    class Meta(TemplateListSerializer.Meta):
+        fields = [*TemplateListSerializer.Meta.fields, "document", "versions"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_document(self, obj: AnalysisTemplate) -> dict[str, Any] | None:
+        versions = list(obj.versions.all())
+        return versions[0].document if versions else None
+
+
+class TemplateSavedSerializer(serializers.Serializer):
+    """Answer to an import: the current version and whether this request created it."""
+
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    created = serializers.BooleanField()
+    fingerprint = serializers.CharField()
+
+
+class ErrorsSerializer(serializers.Serializer):
+    errors = serializers.ListField(child=serializers.CharField())
+
+
+class DeadLetterSerializer(serializers.ModelSerializer):
+    template = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    created = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeadLetter
+        fields = ["id", "template", "source", "reason", "raw", "origin", "created_ms", "created"]
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_created(self, obj: DeadLetter) -> str | None:
+        return iso_ms(obj.created_ms)

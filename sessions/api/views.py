@@ -1,0 +1,101 @@
+"""REST API (SPEC §6): the same FilterSets, services and roles as the console pages."""
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..choices import Role
+from ..filters import DeadLetterFilterSet, SessionFilterSet
+from ..models import DeadLetter, TemplateVersion
+from ..permissions import HasRole
+from ..services import search, templates
+from . import serializers
+
+
+class RoleViewSetMixin:
+    """Reads need `read_role`, writes `write_role`; `action_roles` overrides per action."""
+
+    permission_classes = [HasRole]
+    read_role = Role.VIEWER
+    write_role = Role.ADMIN
+    action_roles: dict[str, str] = {}
+    action_serializers: dict[str, type] = {}
+
+    def get_serializer_class(self):
+        return self.action_serializers.get(self.action, super().get_serializer_class())
+
+
+@extend_schema(tags=["sessions"])
+class SessionViewSet(RoleViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Search sessions (same filters as the console) and read one with its events, fields and conclusions."""
+
+    queryset = search.search_queryset()
+    filterset_class = SessionFilterSet
+    serializer_class = serializers.SessionListSerializer
+    action_serializers = {"retrieve": serializers.SessionDetailSerializer}
+
+
+@extend_schema(tags=["templates"])
+class TemplateViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Analysis templates: list, current document with versions, import (editor) and export (editor)."""
+
+    queryset = templates.template_summaries().prefetch_related(
+        Prefetch("versions", queryset=TemplateVersion.objects.select_related("created_by").order_by("-number"))
+    )
+    serializer_class = serializers.TemplateListSerializer
+    action_serializers = {"retrieve": serializers.TemplateDetailSerializer}
+    lookup_field = "name"
+    lookup_value_regex = "[^/]+"
+    write_role = Role.EDITOR
+    action_roles = {"export": Role.EDITOR}
+    filter_backends: list = []
+    parser_classes = [JSONParser]  # a template is a JSON document; form posts get 415
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={
+            201: OpenApiResponse(serializers.TemplateSavedSerializer, description="A new version was saved."),
+            200: OpenApiResponse(serializers.TemplateSavedSerializer, description="Same document as the current version; nothing saved."),
+            400: OpenApiResponse(serializers.ErrorsSerializer, description="Every validation error of the document."),
+        },
+        summary="Import a template document (SPEC §2)",
+    )
+    def create(self, request: Request) -> Response:
+        try:
+            result = templates.save_template(request.data, request.user)
+        except ValidationError as exc:
+            return Response({"errors": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        version = result.version
+        body = {"name": version.template.name, "version": version.number, "created": result.created, "fingerprint": version.fingerprint}
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int, description="Version number (default: current).")],
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Export a template document",
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, name: str) -> Response:
+        number = request.query_params.get("version")
+        try:
+            version = templates.get_version(name, int(number) if number else None)
+        except (TemplateVersion.DoesNotExist, ValueError):
+            raise Http404("No such template version.") from None
+        response = Response(version.document)
+        response["Content-Disposition"] = f'attachment; filename="{templates.export_filename(version)}"'
+        return response
+
+
+@extend_schema(tags=["dead letters"])
+class DeadLetterViewSet(RoleViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Rejected input lines with their reason, filterable by template, source and reason."""
+
+    queryset = DeadLetter.objects.select_related("template").order_by("-created_ms", "-id")
+    filterset_class = DeadLetterFilterSet
+    serializer_class = serializers.DeadLetterSerializer

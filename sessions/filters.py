@@ -1,0 +1,99 @@
+"""FilterSets shared by the console pages and the REST API (one definition, two front ends)."""
+from functools import cached_property
+
+import django_filters as filters
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from .choices import SessionStatus
+from .forms.search import DeadLetterFilterForm, DurationMsField, SessionSearchForm, UTCDateTimeField
+from .models import DeadLetter, Session
+from .services import search
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class EpochMsFilter(filters.Filter):
+    """A datetime input compared with an epoch-ms column."""
+
+    field_class = UTCDateTimeField
+
+    def filter(self, qs: QuerySet, value) -> QuerySet:
+        if value is None:
+            return qs
+        return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": search.to_epoch_ms(value)})
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class DurationMsFilter(filters.Filter):
+    """A duration such as 30s or 5m compared with a ms column."""
+
+    field_class = DurationMsField
+
+
+class SessionFilterSet(filters.FilterSet):
+    """Search sessions by key, any field value, conclusion, status, split and start time."""
+
+    q = filters.CharFilter(method="filter_q", label="Key or field value", help_text="Session key or any field value, exact (e.g. an order id or trans_id).")
+    template = filters.CharFilter(method="filter_template", label="Template", help_text="Template name or id.")
+    key = filters.CharFilter(method="filter_key", label="Session key", help_text="Exact session key.")
+    field = filters.CharFilter(method="filter_field", label="Field", help_text="Field name; use with `value`.")
+    value = filters.CharFilter(method="filter_nothing", label="Value", help_text="Field value: exact text, or a number.")
+    conclusion = filters.CharFilter(method="filter_conclusion", label="Conclusion", help_text="Conclusion name (primary or any).")
+    status = filters.ChoiceFilter(choices=SessionStatus.choices, method="filter_status", label="Status")
+    split = filters.BooleanFilter(field_name="split", label="Split", help_text="Only sessions split by a gap (or only unsplit).")
+    since = EpochMsFilter(field_name="start_ms", lookup_expr="gte", label="Start from", help_text="ISO date/datetime (UTC), inclusive.")
+    until = EpochMsFilter(field_name="start_ms", lookup_expr="lt", label="Start before", help_text="ISO date/datetime (UTC), exclusive.")
+    min_duration = DurationMsFilter(field_name="duration_ms", lookup_expr="gte", label="Min duration", help_text="e.g. 30s, 5m, 2h or seconds.")
+    ordering = filters.OrderingFilter(
+        fields=(("start_ms", "start"), ("duration_ms", "duration"), ("revision", "revision")),
+        help_text="start, duration or revision; prefix '-' for descending (default: newest first).",
+    )
+
+    class Meta:
+        model = Session
+        fields: list[str] = []
+        form = SessionSearchForm
+
+    @cached_property
+    def template_ids(self) -> list[int]:
+        """Resolved once per search; every predicate leads with these ids to stay on an index."""
+        return search.resolve_template_ids(self.form.cleaned_data.get("template"))
+
+    def filter_template(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(template_id__in=self.template_ids)
+
+    def filter_key(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(template_id__in=self.template_ids, session_key=value.strip())
+
+    def filter_field(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        wanted = self.form.cleaned_data.get("value")
+        return qs.filter(search.field_value_q(self.template_ids, value.strip(), wanted.strip())) if wanted else qs
+
+    def filter_nothing(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs  # `value` is applied together with `field`
+
+    def filter_conclusion(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(search.conclusion_q(self.template_ids, value.strip()))
+
+    def filter_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(template_id__in=self.template_ids, status=value)
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(search.q_box_q(self.template_ids, value))
+
+
+class DeadLetterFilterSet(filters.FilterSet):
+    """Rejected lines of a template, narrowed by source and reason (prefix) on luna_dead_letter_reason_idx."""
+
+    template = filters.CharFilter(method="filter_template", label="Template", help_text="Template name or id.")
+    source = filters.CharFilter(field_name="source", label="Source")
+    reason = filters.CharFilter(field_name="reason", lookup_expr="startswith", label="Reason", help_text="Reason, or its beginning.")
+
+    class Meta:
+        model = DeadLetter
+        fields: list[str] = []
+        form = DeadLetterFilterForm
+
+    def filter_template(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(template_id__in=search.resolve_template_ids(value))

@@ -1,0 +1,4 @@
+from .search import DeadLetterFilterForm, SessionSearchForm
+from .templates import TemplateUploadForm
+
+__all__ = ["SessionSearchForm", "DeadLetterFilterForm", "TemplateUploadForm"]

@@ -1,0 +1,39 @@
+"""Upload (file or pasted JSON) of a template document; validation of the rules is the service's job."""
+import json
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+MAX_UPLOAD_BYTES = 1_000_000
+
+
+class TemplateUploadForm(forms.Form):
+    """Parses the JSON; `document` in cleaned_data is the dict to hand to the template service."""
+
+    file = forms.FileField(required=False, label="JSON file", help_text="A template document exported from Luna or written by hand.")
+    document = forms.CharField(
+        required=False,
+        label="…or paste the document",
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false", "class": "code"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload, pasted = data.get("file"), (data.get("document") or "").strip()
+        if upload and pasted:
+            raise ValidationError("Upload a file or paste a document, not both.")
+        if not upload and not pasted:
+            raise ValidationError("Upload a JSON file or paste a template document.")
+        if upload:
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // 1000} kB.")
+            try:
+                pasted = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ValidationError("The file is not UTF-8 text.") from None
+        try:
+            data["document"] = json.loads(pasted)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from None
+        return data

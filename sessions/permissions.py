@@ -1,0 +1,69 @@
+"""Roles (SPEC §6): viewer < editor < admin, held as Django groups; one helper for views and the API.
+
+Roles are ranked so a check reads "at least editor"; a superuser counts as admin. A signed-in user in no
+role group can sign in but sees nothing (403), so accounts created by hand never leak data by accident.
+"""
+from typing import Any
+
+from django.contrib.auth.mixins import AccessMixin
+from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from .choices import Role
+
+RANK: dict[str, int] = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+_CACHE_ATTR = "_luna_role"
+
+
+def user_role(user: Any) -> Role | None:
+    """The highest role the user holds (cached on the user object for the request), or None."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if not hasattr(user, _CACHE_ATTR):
+        if user.is_superuser:
+            role: Role | None = Role.ADMIN
+        else:
+            names = set(user.groups.filter(name__in=RANK).values_list("name", flat=True))
+            held = sorted(names, key=RANK.__getitem__)
+            role = Role(held[-1]) if held else None
+        setattr(user, _CACHE_ATTR, role)
+    return getattr(user, _CACHE_ATTR)
+
+
+def has_role(user: Any, role: str) -> bool:
+    """True when the user's role ranks at least `role`."""
+    held = user_role(user)
+    return held is not None and RANK[held] >= RANK[role]
+
+
+class RoleRequiredMixin(AccessMixin):
+    """Class-based view mixin: `required_role` for GET/HEAD, `write_role` for anything that changes data."""
+
+    required_role: str = Role.VIEWER
+    write_role: str | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        needed = self.required_role if request.method in SAFE_METHODS else (self.write_role or self.required_role)
+        if not has_role(request.user, needed):
+            raise PermissionDenied(f"This page needs the {needed} role.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        """Templates show or hide actions by role; the checks above are what actually enforce it."""
+        user = self.request.user
+        return super().get_context_data(luna_role=user_role(user), can_edit=has_role(user, Role.EDITOR), **kwargs)
+
+
+class HasRole(BasePermission):
+    """DRF permission: `action_roles[action]`, else `read_role` for safe methods and `write_role` otherwise."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request, view) -> bool:
+        needed = getattr(view, "action_roles", {}).get(getattr(view, "action", None))
+        if needed is None:
+            safe = request.method in SAFE_METHODS
+            needed = getattr(view, "read_role", Role.VIEWER) if safe else getattr(view, "write_role", Role.ADMIN)
+        return has_role(request.user, needed)

@@ -1,0 +1,1 @@
+"""Domain services: the logic behind views, the API and commands (views stay declarative)."""

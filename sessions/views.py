@@ -1,0 +1,125 @@
+"""Console pages. Declarative: querysets, FilterSets and forms here; logic in services/."""
+from functools import cached_property
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import DetailView, FormView, ListView, View
+from django_filters.views import FilterView
+
+from .choices import Role
+from .filters import DeadLetterFilterSet, SessionFilterSet
+from .forms import TemplateUploadForm
+from .models import AnalysisTemplate, DeadLetter, Session, TemplateVersion
+from .permissions import RoleRequiredMixin
+from .services import search, templates, tree
+
+
+class SessionSearchView(RoleRequiredMixin, FilterView):
+    """Find sessions by key, any field value, conclusion, status, time range."""
+
+    queryset = search.search_queryset()
+    filterset_class = SessionFilterSet
+    paginate_by = 50
+    template_name = "sessions/search.html"
+
+
+class SessionDetailView(RoleRequiredMixin, DetailView):
+    """One session: header, behaviour tree, timeline, fields."""
+
+    queryset = Session.objects.select_related("template").prefetch_related("conclusions")
+    template_name = "sessions/session_detail.html"
+    context_object_name = "session"
+
+    def get_context_data(self, **kwargs):
+        session, version = self.object, self.object.template.current_version
+        rows = list(session.nodes.all())
+        doc_nodes = version.document.get("nodes", []) if version else []
+        return super().get_context_data(
+            version=version,
+            tree=tree.build_tree(doc_nodes, rows, session.start_ms),
+            timeline=tree.timeline(rows, session.start_ms),
+            fields=session.fields.order_by("name"),
+            **kwargs,
+        )
+
+
+class TemplateListView(RoleRequiredMixin, ListView):
+    """Every template with its current version and how many sessions it produced."""
+
+    queryset = templates.template_summaries()
+    template_name = "sessions/template_list.html"
+    context_object_name = "templates"
+
+
+class TemplateDetailView(RoleRequiredMixin, DetailView):
+    """The current document, the version history, export and upload."""
+
+    queryset = AnalysisTemplate.objects.all()
+    slug_field = slug_url_kwarg = "name"
+    template_name = "sessions/template_detail.html"
+    context_object_name = "template"
+
+    def get_context_data(self, **kwargs):
+        versions = self.object.versions.select_related("created_by").order_by("-number")
+        return super().get_context_data(
+            versions=versions,
+            current=versions.first(),
+            form=TemplateUploadForm(),
+            **kwargs,
+        )
+
+
+class TemplateImportView(RoleRequiredMixin, FormView):
+    """Upload or paste a document; every validation error is shown at once."""
+
+    required_role = Role.EDITOR
+    form_class = TemplateUploadForm
+    template_name = "sessions/template_import.html"
+
+    def form_valid(self, form: TemplateUploadForm) -> HttpResponse:
+        try:
+            result = templates.save_template(form.cleaned_data["document"], self.request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        verb = "saved as" if result.created else "unchanged; current version is"
+        messages.success(self.request, f"{result.version.template.name}: {verb} v{result.version.number}.")
+        return redirect("sessions:template", name=result.version.template.name)
+
+
+class TemplateExportView(RoleRequiredMixin, View):
+    """Download a version's document as JSON (`?version=N`, default current)."""
+
+    required_role = Role.EDITOR
+
+    def get(self, request, name: str) -> HttpResponse:
+        number = request.GET.get("version")
+        try:
+            version = templates.get_version(name, int(number) if number else None)
+        except (TemplateVersion.DoesNotExist, ValueError):
+            raise Http404("No such template version.") from None
+        response = HttpResponse(templates.dump_document(version.document), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{templates.export_filename(version)}"'
+        return response
+
+
+class DeadLetterListView(RoleRequiredMixin, FilterView):
+    """Rejected lines of one template, with counts by source and reason."""
+
+    filterset_class = DeadLetterFilterSet
+    paginate_by = 50
+    template_name = "sessions/dead_letter_list.html"
+
+    @cached_property
+    def template(self) -> AnalysisTemplate:
+        return get_object_or_404(AnalysisTemplate, name=self.kwargs["name"])
+
+    def get_queryset(self):
+        return DeadLetter.objects.filter(template=self.template).order_by("-created_ms", "-id")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            template=self.template, counts=search.dead_letter_counts(self.template), **kwargs
+        )

@@ -1,0 +1,157 @@
+"""SessionFilterSet: the one search definition behind the console page and GET /api/sessions/."""
+import pytest
+
+from sessions.filters import DeadLetterFilterSet, SessionFilterSet
+from sessions.models import AnalysisTemplate, DeadLetter
+from sessions.services.search import as_number, parse_min_duration_ms, search_queryset, to_epoch_ms
+
+from tests.factories import SessionSpec, make_session, payment_events
+
+pytestmark = pytest.mark.django_db
+
+
+def keys(**params) -> list[str]:
+    filterset = SessionFilterSet(params, queryset=search_queryset())
+    assert filterset.is_valid(), filterset.errors
+    return [s.session_key for s in filterset.qs]
+
+
+def errors(**params) -> dict:
+    filterset = SessionFilterSet(params, queryset=search_queryset())
+    assert not filterset.is_valid()
+    return filterset.errors
+
+
+def test_default_order_is_newest_first(demo_sessions):
+    assert keys() == ["ORD-1005", "ORD-1005", "ORD-1004", "ORD-1003", "ORD-1002", "ORD-1001"]
+
+
+def test_it_finds_a_session_by_exact_key(demo_sessions):
+    assert keys(key="ORD-1002") == ["ORD-1002"]
+    assert keys(key="ORD-100") == []
+
+
+def test_it_finds_by_string_field_value(demo_sessions):
+    assert keys(field="trans_id", value="TX-9003") == ["ORD-1003"]
+    assert keys(field="channel", value="alipay") == ["ORD-1003", "ORD-1001"]
+
+
+def test_it_finds_by_numeric_field_value_whatever_the_spelling(demo_sessions):
+    assert keys(field="amount_value", value="6") == ["ORD-1001"]
+    assert keys(field="amount_value", value="6.0") == ["ORD-1001"]
+    assert keys(field="amount_value", value="6.5") == ["ORD-1003"]
+    assert keys(field="deliveries", value="2") == ["ORD-1002"]
+
+
+def test_a_field_value_matches_only_that_field(demo_sessions):
+    assert keys(field="region", value="alipay") == []
+
+
+def test_field_and_value_go_together(demo_sessions):
+    assert "__all__" in errors(field="channel")
+    assert "__all__" in errors(value="alipay")
+
+
+def test_values_are_parameters_not_sql(demo_sessions):
+    assert keys(field="channel", value="alipay' OR '1'='1") == []
+    assert keys(q="x' OR 1=1 -- ") == []
+    assert keys(key='" OR ""="') == []
+
+
+def test_conclusion_matches_the_primary_or_any_holding_rule(demo_sessions):
+    assert keys(conclusion="lost_order") == ["ORD-1003"]
+    assert keys(conclusion="callback_missing") == ["ORD-1003"]  # holds, but is not the primary
+    assert keys(conclusion="abandoned") == ["ORD-1005", "ORD-1005", "ORD-1004"]
+    assert keys(conclusion="no_such_rule") == []
+
+
+def test_status_and_split(demo_sessions):
+    assert keys(status="open") == ["ORD-1005"]
+    assert keys(status="complete") == ["ORD-1002", "ORD-1001"]
+    assert keys(split="true") == ["ORD-1005", "ORD-1005"]
+    assert "ORD-1005" not in keys(split="false")
+    assert "status" in errors(status="bogus")
+
+
+@pytest.mark.parametrize(
+    "since, until, expected",
+    [
+        ("2024-05-01", "2024-05-02", ["ORD-1003", "ORD-1002", "ORD-1001"]),
+        ("2024-05-01T09:00:00Z", "2024-05-01T10:00:00Z", ["ORD-1002"]),
+        ("2024-05-01 09:00", "", ["ORD-1005", "ORD-1005", "ORD-1004", "ORD-1003", "ORD-1002"]),
+        ("2024-05-01T17:00:00+08:00", "2024-05-01T18:00:00+08:00", ["ORD-1002"]),  # 09:00Z–10:00Z
+        ("", "2024-05-01T08:00:00.001Z", ["ORD-1001"]),
+    ],
+)
+def test_time_range_on_start_accepts_iso_dates_and_datetimes(demo_sessions, since, until, expected):
+    assert keys(since=since, until=until) == expected
+
+
+def test_bad_times_and_durations_are_form_errors(demo_sessions):
+    assert "since" in errors(since="last tuesday")
+    assert "min_duration" in errors(min_duration="a while")
+
+
+def test_min_duration(demo_sessions):
+    # delivered: 40 s, duplicate: 95 s, lost: 32.5 s, abandoned/split: 5 s
+    assert keys(min_duration="41s") == ["ORD-1002"]
+    assert keys(min_duration="30") == ["ORD-1003", "ORD-1002", "ORD-1001"]
+    assert keys(min_duration="1m") == ["ORD-1002"]
+
+
+def test_q_box_matches_key_or_any_field_value_exactly(demo_sessions):
+    assert keys(q="ORD-1004") == ["ORD-1004"]
+    assert keys(q="  TX-9002 ") == ["ORD-1002"]
+    assert keys(q="TX-90") == []
+    assert keys(q="wechat") == ["ORD-1002"]
+
+
+def test_template_by_name_or_id_and_unknown_template(demo_sessions, demo_template):
+    assert len(keys(template="mobile-pay")) == 6
+    assert len(keys(template=str(demo_template.pk))) == 6
+    assert keys(template="nope") == []
+    assert keys(template="nope", key="ORD-1001") == []
+
+
+def test_searches_stay_inside_the_chosen_template(demo_sessions, demo_document):
+    other_doc = dict(demo_document, name="other-pay")
+    from sessions.services.templates import save_template_version
+
+    other = save_template_version(other_doc).template
+    make_session(other, SessionSpec("ORD-1001", 0, payment_events("ORD-1001", "TX-9001"), {"trans_id": "TX-9001"}, ["delivered"]), 9001)
+    assert keys(q="TX-9001") == ["ORD-1001", "ORD-1001"]
+    assert keys(q="TX-9001", template="other-pay") == ["ORD-1001"]
+    assert [s.template.name for s in SessionFilterSet({"key": "ORD-1001", "template": "mobile-pay"}).qs] == ["mobile-pay"]
+    assert AnalysisTemplate.objects.count() == 2
+
+
+def test_filters_combine(demo_sessions):
+    assert keys(field="channel", value="alipay", conclusion="delivered") == ["ORD-1001"]
+    assert keys(field="channel", value="alipay", status="complete", since="2024-05-01T08:30:00Z") == []
+
+
+def test_ordering_parameter(demo_sessions):
+    assert keys(ordering="duration")[-1] == "ORD-1002"
+    assert keys(ordering="-duration")[0] == "ORD-1002"
+
+
+def test_dead_letter_filters(dead_letters, demo_template):
+    def count(**params) -> int:
+        return DeadLetterFilterSet(params, queryset=DeadLetter.objects.all()).qs.count()
+
+    assert count(template="mobile-pay") == 4
+    assert count(source="billing") == 2
+    assert count(reason="bad JSON") == 2
+    assert count(source="client", reason="no session key") == 1
+    assert count(template="other") == 0
+
+
+def test_helpers():
+    assert as_number("6") == 6.0 and as_number("1e3") == 1000.0
+    assert as_number("nan") is None and as_number("TX-1") is None
+    assert parse_min_duration_ms("1.5") == 1500 and parse_min_duration_ms("2m") == 120_000
+    with pytest.raises(ValueError):
+        parse_min_duration_ms("inf")
+    from datetime import datetime
+
+    assert to_epoch_ms(datetime(2024, 5, 1, 8, 0)) == 1714550400000
