@@ -3,6 +3,7 @@
 Used by tests (the reference result the Flink job must match), the wizard's preview and backtests, and
 the late-data replay. Holds a `store` that applies emissions exactly like the database sink does.
 """
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -32,6 +33,8 @@ class Correlator:
     orphans: list[Orphan] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     max_ts: int = -END_OF_TIME
+    # event-time timers like Flink's: (due, kind, key); stale entries are skipped when popped
+    timers: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def watermark(self) -> int:
@@ -54,35 +57,51 @@ class Correlator:
     def add_event(self, event: Event) -> None:
         watermark = self.watermark
         if event.supplement:
-            state = self.joins.setdefault(routing_key(self.template.nodes[event.node].join.on, event.join_key), JoinKeyState())
-            for routed in state.on_supplement(event):
-                self._apply(self._key_state(routed.session_key).add(self.template, routed.event, watermark))
+            key = routing_key(self.template.nodes[event.node].join.on, event.join_key)
+            for routed in self._join_state(key).on_supplement(event):
+                self._add_to_session(routed.session_key, routed.event, watermark)
+            self._arm("join", key)
             return
-        outputs = self._key_state(event.session_key).add(self.template, event, watermark)
-        self._apply(outputs)
+        outputs = self._add_to_session(event.session_key, event, watermark)
         if any(isinstance(o, Late) for o in outputs):
             return
         for join_field, value in event.joins.items():
-            state = self.joins.setdefault(routing_key(join_field, value), JoinKeyState())
-            for routed in state.on_baseline(event.session_key, event.ts):
-                self._apply(self._key_state(routed.session_key).add(self.template, routed.event, watermark))
+            key = routing_key(join_field, value)
+            for routed in self._join_state(key).on_baseline(event.session_key, event.ts):
+                self._add_to_session(routed.session_key, routed.event, watermark)
+            self._arm("join", key)
+
+    def _add_to_session(self, session_key: str, event: Event, watermark: int) -> list:
+        outputs = self._key_state(session_key).add(self.template, event, watermark)
+        self._apply(outputs)
+        self._arm("session", session_key)
+        return outputs
+
+    def _arm(self, kind: str, key: str) -> None:
+        state = self.keys.get(key) if kind == "session" else self.joins.get(key)
+        if state is None:
+            return
+        due = state.next_event_timer(self.template) if kind == "session" else state.next_timer(self.template)
+        if due is not None:  # like Flink, a timer at or before the watermark fires at the next advance
+            heapq.heappush(self.timers, (max(due, self.watermark + 1), kind, key))
 
     def advance(self, max_ts: int) -> None:
         """Move the watermark and fire every timer that is due (event time)."""
         self.max_ts = max_ts
         watermark = self.watermark
-        for key, state in list(self.keys.items()):
-            due = state.next_event_timer(self.template)
-            if due is not None and due <= watermark:
+        while self.timers and self.timers[0][0] <= watermark:
+            _, kind, key = heapq.heappop(self.timers)
+            if kind == "session" and key in self.keys:
+                state = self.keys[key]
                 self._apply(state.on_watermark(self.template, watermark))
-            if state.is_empty():
-                del self.keys[key]
-        for key, join_state in list(self.joins.items()):
-            due = join_state.next_timer(self.template)
-            if due is not None and due <= watermark:
+                if state.is_empty():
+                    del self.keys[key]
+            elif kind == "join" and key in self.joins:
+                join_state = self.joins[key]
                 self.orphans.extend(join_state.expire(self.template, watermark))
-            if join_state.is_empty():
-                del self.joins[key]
+                if join_state.is_empty():
+                    del self.joins[key]
+            self._arm(kind, key)
 
     def timeout(self) -> None:
         """What a processing-time timeout does: show open sessions provisionally."""
@@ -98,6 +117,13 @@ class Correlator:
             self.orphans.extend(join_state.expire(self.template, END_OF_TIME))
         self.keys.clear()
         self.joins.clear()
+        self.timers.clear()
+
+    def _join_state(self, key: str) -> JoinKeyState:
+        state = self.joins.get(key)
+        if state is None:
+            state = self.joins[key] = JoinKeyState()
+        return state
 
     def _key_state(self, session_key: str) -> SessionKeyState:
         state = self.keys.get(session_key)

@@ -104,9 +104,11 @@ class SessionKeyState:
 
     def next_event_timer(self, tpl: CompiledTemplate) -> int | None:
         """Earliest watermark at which `on_watermark` has work: a close, a supplement expiry or a purge."""
-        times = [c.last + tpl.gap_ms for c in self._clusters(tpl) if c.last + tpl.gap_ms > self.closed_until]
-        times += [c.last + tpl.gap_ms + tpl.lateness_ms for c in self._clusters(tpl)]
-        times += [self._supplement_horizon(tpl, s) for s in self.supplements.values()]
+        clusters = self._clusters(tpl)
+        attached = {s.uid for c in clusters for s in c.supplements}
+        times = [c.last + tpl.gap_ms for c in clusters if c.last + tpl.gap_ms > self.closed_until]
+        times += [c.last + tpl.gap_ms + tpl.lateness_ms for c in clusters]
+        times += [self._supplement_horizon(tpl, s) for s in self.supplements.values() if s.uid not in attached]
         if self.tombstones and not self.baseline and not self.supplements:
             times.append(self._forget_at(tpl))
         return min(times) if times else None
