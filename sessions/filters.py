@@ -2,6 +2,7 @@
 from functools import cached_property
 
 import django_filters as filters
+from django import forms
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -40,14 +41,18 @@ class SessionFilterSet(filters.FilterSet):
     field = filters.CharFilter(method="filter_field", label="Field", help_text="Field name; use with `value`.")
     value = filters.CharFilter(method="filter_nothing", label="Value", help_text="Field value: exact text, or a number.")
     conclusion = filters.CharFilter(method="filter_conclusion", label="Conclusion", help_text="Conclusion name (primary or any).")
-    status = filters.ChoiceFilter(choices=SessionStatus.choices, method="filter_status", label="Status")
-    split = filters.BooleanFilter(field_name="split", label="Split", help_text="Only sessions split by a gap (or only unsplit).")
+    status = filters.ChoiceFilter(choices=SessionStatus.choices, method="filter_status", label="Status", empty_label="Any status")
+    split = filters.BooleanFilter(
+        field_name="split", label="Split", help_text="Only sessions split by a gap (or only unsplit).",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Split only"), ("false", "Not split")]),
+    )
     since = EpochMsFilter(field_name="start_ms", lookup_expr="gte", label="Start from", help_text="ISO date/datetime (UTC), inclusive.")
     until = EpochMsFilter(field_name="start_ms", lookup_expr="lt", label="Start before", help_text="ISO date/datetime (UTC), exclusive.")
     min_duration = DurationMsFilter(field_name="duration_ms", lookup_expr="gte", label="Min duration", help_text="e.g. 30s, 5m, 2h or seconds.")
     ordering = filters.OrderingFilter(
         fields=(("start_ms", "start"), ("duration_ms", "duration"), ("revision", "revision")),
         help_text="start, duration or revision; prefix '-' for descending (default: newest first).",
+        empty_label="Newest first",
     )
 
     class Meta:
@@ -55,16 +60,24 @@ class SessionFilterSet(filters.FilterSet):
         fields: list[str] = []
         form = SessionSearchForm
 
+    def __init__(self, data=None, *args, **kwargs):
+        # Always bound, so the template restriction below applies to the unfiltered first page too.
+        super().__init__({} if data is None else data, *args, **kwargs)
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        """Lead with the template ids: (template, start_ms) then serves the newest-first order."""
+        return super().filter_queryset(queryset.filter(template_id__in=self.template_ids))
+
     @cached_property
     def template_ids(self) -> list[int]:
         """Resolved once per search; every predicate leads with these ids to stay on an index."""
         return search.resolve_template_ids(self.form.cleaned_data.get("template"))
 
     def filter_template(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(template_id__in=self.template_ids)
+        return qs  # applied in filter_queryset, before every other filter
 
     def filter_key(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(template_id__in=self.template_ids, session_key=value.strip())
+        return qs.filter(session_key=value.strip())
 
     def filter_field(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         wanted = self.form.cleaned_data.get("value")
@@ -77,7 +90,7 @@ class SessionFilterSet(filters.FilterSet):
         return qs.filter(search.conclusion_q(self.template_ids, value.strip()))
 
     def filter_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(template_id__in=self.template_ids, status=value)
+        return qs.filter(status=value)
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(search.q_box_q(self.template_ids, value))

@@ -176,3 +176,14 @@ def test_schema_is_served_and_valid(users):
     params = {p["name"] for p in schema["paths"]["/api/sessions/"]["get"]["parameters"]}
     assert {"q", "key", "field", "value", "conclusion", "status", "since", "until", "min_duration", "template"} <= params
     assert client.get(reverse("api-docs")).status_code == 200
+
+
+def test_session_list_query_count_does_not_grow_with_rows(demo_template, users, django_assert_max_num_queries):
+    from tests.factories import SessionSpec, make_session, payment_events
+
+    for i in range(40):
+        make_session(demo_template, SessionSpec(f"Q-{i}", i, payment_events(f"Q-{i}", ""), {}, ["abandoned"]), 4000 + i)
+    client = api(users["viewer"])
+    # role, template ids, count, rows, templates, conclusions
+    with django_assert_max_num_queries(6):
+        assert len(client.get(reverse("session-list")).json()["results"]) == 40

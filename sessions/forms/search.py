@@ -14,6 +14,12 @@ def template_choices() -> list[tuple[str, str]]:
     return [("", "All templates"), *((name, name) for name in AnalysisTemplate.objects.values_list("name", flat=True))]
 
 
+PLACEHOLDERS = {
+    "key": "exact key", "field": "e.g. channel", "value": "e.g. alipay or 6", "conclusion": "e.g. lost_order",
+    "since": "2024-05-01 08:00", "until": "2024-05-02", "min_duration": "e.g. 30s, 5m",
+}
+
+
 class UTCDateTimeField(forms.DateTimeField):
     """ISO date or datetime; a value without an offset is UTC, matching how the console shows times."""
 
@@ -56,6 +62,9 @@ class SessionSearchForm(forms.Form):
         if "template" in self.fields:
             cache: list[tuple[str, str]] = []
             self.fields["template"].widget = forms.Select(choices=lambda: cache or cache.extend(template_choices()) or cache)
+        for name, hint in PLACEHOLDERS.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs.setdefault("placeholder", hint)
 
     def clean(self):
         data = super().clean()
