@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_celery_results",
     "sessions.apps.LunaSessionsConfig",
@@ -92,6 +93,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Luna API",
     "DESCRIPTION": "Business sessions restored from heterogeneous logs: search, detail, templates.",
     "VERSION": "0.1.0",
+    # Swagger UI and ReDoc served from the sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # The schema and the docs page sit behind login like everything else (SPEC §6); default is AllowAny.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
