@@ -20,7 +20,6 @@ class JobConfig:
     monitor_interval: str = "1s"
     flush_interval_ms: int = 500
     flush_rows: int = 1000
-    source_idleness_ms: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -34,6 +34,7 @@ def make_env(config: JobConfig) -> StreamExecutionEnvironment:
         conf.set_string("execution.checkpointing.dir", config.checkpoint_dir)
     env = StreamExecutionEnvironment.get_execution_environment(conf)
     env.set_parallelism(config.parallelism)
+    env.get_config().set_auto_watermark_interval(200)  # periodic watermarks; 0 would disable them
     if config.checkpoint_interval_ms and not config.bounded:
         env.enable_checkpointing(config.checkpoint_interval_ms, CheckpointingMode.EXACTLY_ONCE)
     return env

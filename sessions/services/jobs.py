@@ -47,7 +47,6 @@ def job_config(version: TemplateVersion, bounded: bool) -> JobConfig:
         parallelism=settings.LUNA_FLINK_PARALLELISM,
         checkpoint_interval_ms=parse_duration_ms(settings.LUNA_FLINK_CHECKPOINT_INTERVAL),
         checkpoint_dir=settings.LUNA_FLINK_CHECKPOINT_DIR,
-        source_idleness_ms=parse_duration_ms(version.document["session"].get("timeout", "30s")),
     )
 
 

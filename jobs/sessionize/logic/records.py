@@ -1,6 +1,7 @@
 """One raw line → an Event (or a Rejection with its reason). Dead letters never lose the raw line."""
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,18 @@ class Ignored:
     uid: str = field(default="")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _valid_unicode(record: Any) -> bool:
+    """Escaped surrogate pairs (e.g. emoji) are fine; a lone one cannot be evaluated by rules nor stored."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def line_uid(source: str, line: str) -> str:
     """Content hash: an identical line shipped twice (at-least-once delivery) is one event."""
     return hashlib.blake2b(f"{source}\x00{line}".encode(), digest_size=12).hexdigest()
@@ -78,11 +91,19 @@ def parse_line(template: CompiledTemplate, source_name: str, line: str, origin: 
     if not text:
         return Rejection(source_name, "empty line", line, origin)
     try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # e.g. a lone surrogate from a reader decoding with surrogateescape
+        return Rejection(source_name, f"not valid UTF-8 text: {exc}"[:MAX_REASON], line, origin)
+    try:
         record = json.loads(text)
     except ValueError as exc:
         return Rejection(source_name, f"bad JSON: {exc}"[:MAX_REASON], line, origin)
+    except RecursionError:
+        return Rejection(source_name, "bad JSON: nested too deeply", line, origin)
     if not isinstance(record, dict):
         return Rejection(source_name, f"bad JSON: expected an object, got {type(record).__name__}", line, origin)
+    if _SURROGATE_ESCAPE.search(text) and not _valid_unicode(record):
+        return Rejection(source_name, "bad JSON: a \\u escape decodes to a lone surrogate (not valid Unicode)", line, origin)
     raw_time = dig(record, source.time_path)
     if raw_time is None:
         return Rejection(source_name, f"missing time at '{'.'.join(source.time_path)}'", line, origin)
