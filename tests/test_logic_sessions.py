@@ -315,18 +315,11 @@ def test_a_crash_resume_after_the_first_half_was_purged_still_links_back():
     assert second["split"] is True and second["prev_uid"] == first["uid"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: once the first half is purged (gap + allowed_lateness after its last event) its stored row is never "
-    "updated, so it stays split=False/next_uid=None although the second half links back to it (SPEC §4: both "
-    "marked split, linked to each other)"))
 def test_a_crash_resume_after_the_first_half_was_purged_marks_both_halves():
     corr = correlate([order_line(T0, "O1"), order_line(T0 + 150 * MINUTE, "O2"), pay_page_line(T0 + 3 * HOUR, "O1")])
     _assert_linked_split(corr, "O1")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: same root cause — whether the first half learns about the second depends on whether it was purged "
-    "before the second half arrived, so arrival order within the watermark bound changes the stored first half"))
 def test_a_crash_resume_near_the_purge_horizon_does_not_depend_on_arrival_order():
     resume = pay_page_line(T0 + GAP + 2 * HOUR + 10 * SECOND, "O1")
     other = order_line(T0 + GAP + 2 * HOUR + 35 * SECOND, "O2")  # 25 s later: within the 30 s bound
@@ -407,9 +400,6 @@ def test_a_late_supplement_goes_to_the_late_queue():
     assert corr.orphans == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: once the join stage has forgotten the trans_id (reach after the last baseline event), a late supplement "
-    "is reported as an Orphan 'no baseline event carries trans_id=…' instead of going to the late queue"))
 def test_a_very_late_supplement_goes_to_the_late_queue_not_the_orphans():
     corr = Correlator(TPL)
     feed(corr, *in_time_order(payment_flow("O1", T0, steps=("order", "verified"))))
@@ -421,10 +411,6 @@ def test_a_very_late_supplement_goes_to_the_late_queue_not_the_orphans():
     assert corr.orphans == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: a supplement that waited on time in the join stage and is handed to an owner registering after its "
-    "horizon is reported as Late ('supplement later than allowed_lateness') although it arrived on time; it can "
-    "match no on-time baseline event, so it should be an Orphan"))
 def test_an_on_time_supplement_claimed_too_late_is_an_orphan_not_late():
     corr = Correlator(TPL)
     feed(corr, order_line(T0, "O1"), delivery_line(T0, "T1"))

@@ -77,9 +77,10 @@ class RouteSupplements(KeyedProcessFunction, _PickledState):
     def process_element(self, value: tuple, ctx: KeyedProcessFunction.Context) -> Iterable:
         state: JoinKeyState = self.state.value() or JoinKeyState()
         kind, _, payload = value
-        routed = state.on_supplement(payload) if kind == "supplement" else state.on_baseline(*payload)
+        watermark = ctx.timer_service().current_watermark()
+        routed = state.on_supplement(self.template, payload, watermark) if kind == "supplement" else state.on_baseline(*payload)
         for item in routed:
-            yield item.session_key, item.event
+            yield ("", item) if isinstance(item, Late) else (item.session_key, item.event)
         self._save(state, ctx)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable:

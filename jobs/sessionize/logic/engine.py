@@ -58,8 +58,11 @@ class Correlator:
         watermark = self.watermark
         if event.supplement:
             key = routing_key(self.template.nodes[event.node].join.on, event.join_key)
-            for routed in self._join_state(key).on_supplement(event):
-                self._add_to_session(routed.session_key, routed.event, watermark)
+            for routed in self._join_state(key).on_supplement(self.template, event, watermark):
+                if isinstance(routed, Late):
+                    self.late.append(routed)
+                else:
+                    self._add_to_session(routed.session_key, routed.event, watermark)
             self._arm("join", key)
             return
         outputs = self._add_to_session(event.session_key, event, watermark)
@@ -152,4 +155,8 @@ def apply_emission(store: dict[int, StoredSession], emission: Emission) -> bool:
         if stale is not None and stale.revision < emission.revision:
             del store[gone]
     store[uid] = StoredSession(emission.revision, emission.document)
+    # split halves point at each other even when the other half left the job's state long ago
+    for side, neighbour in (("next_uid", emission.document.get("prev_uid")), ("prev_uid", emission.document.get("next_uid"))):
+        if neighbour is not None and neighbour in store:
+            store[neighbour].document = dict(store[neighbour].document, split=True, **{side: uid})
     return True

@@ -7,7 +7,7 @@ supplement that arrives before any owner waits here; one that never finds an own
 from dataclasses import dataclass, field
 
 from .records import Event
-from .sessions import Orphan
+from .sessions import Late, Orphan, supplement_horizon
 from .template import CompiledTemplate
 
 
@@ -40,10 +40,13 @@ class JoinKeyState:
         self.forwarded.update(self.waiting)
         return [Routed(session_key, event) for event in self.waiting.values()]
 
-    def on_supplement(self, event: Event) -> list[Routed]:
-        """Forward to known owners; keep it for owners that register later."""
+    def on_supplement(self, tpl: CompiledTemplate, event: Event, watermark: int) -> list[Routed | Late]:
+        """Forward to known owners; keep it for owners that register later. Too late → the late queue, whose
+        replay finds the stored session through the join field even after this stage has forgotten it."""
         if event.uid in self.waiting:
             return []
+        if supplement_horizon(tpl, event) <= watermark:
+            return [Late(event, "supplement later than allowed_lateness")]
         self.waiting[event.uid] = event
         if self.owners:
             self.forwarded.add(event.uid)

@@ -78,10 +78,13 @@ class SessionKeyState:
         self.closed_until = -(2**62)  # clusters ending (last + gap) at or before this are closed
 
     # -- inputs -----------------------------------------------------------------------------------------
-    def add(self, tpl: CompiledTemplate, event: Event, watermark: int) -> list[Emission | Late]:
+    def add(self, tpl: CompiledTemplate, event: Event, watermark: int) -> list[Emission | Late | Orphan]:
         """Add one event (baseline or already-routed supplement); emits at once when the rules say so."""
         if event.uid in self.baseline or event.uid in self.supplements:
             return []
+        if event.supplement and supplement_horizon(tpl, event) <= watermark:
+            # it arrived on time (the join stage checks that) but its owner registered after its horizon
+            return [Orphan(event, f"no baseline event with {tpl.nodes[event.node].join.on}={event.join_key} within the join interval")]
         late = self._late_reason(tpl, event, watermark)
         if late:
             return [Late(event, late)]
@@ -108,7 +111,7 @@ class SessionKeyState:
         attached = {s.uid for c in clusters for s in c.supplements}
         times = [c.last + tpl.gap_ms for c in clusters if c.last + tpl.gap_ms > self.closed_until]
         times += [c.last + tpl.gap_ms + tpl.lateness_ms for c in clusters]
-        times += [self._supplement_horizon(tpl, s) for s in self.supplements.values() if s.uid not in attached]
+        times += [supplement_horizon(tpl, s) for s in self.supplements.values() if s.uid not in attached]
         if self.tombstones and not self.baseline and not self.supplements:
             times.append(self._forget_at(tpl))
         return min(times) if times else None
@@ -163,8 +166,6 @@ class SessionKeyState:
     # -- lifecycle --------------------------------------------------------------------------------------
     def _late_reason(self, tpl: CompiledTemplate, event: Event, watermark: int) -> str:
         if event.supplement:
-            if self._supplement_horizon(tpl, event) <= watermark:
-                return "supplement later than allowed_lateness"
             return ""
         if event.ts + tpl.gap_ms + tpl.lateness_ms <= watermark:
             return "event later than allowed_lateness"
@@ -172,17 +173,12 @@ class SessionKeyState:
             return "event belongs to a session already finalised"
         return ""
 
-    @staticmethod
-    def _supplement_horizon(tpl: CompiledTemplate, event: Event) -> int:
-        """After this watermark no baseline event that could match the supplement can still arrive on time."""
-        join = tpl.nodes[event.node].join
-        return event.ts - join.lower_ms + tpl.gap_ms + tpl.lateness_ms
 
     def _expire_supplements(self, tpl: CompiledTemplate, watermark: int) -> list[Orphan]:
         attached = {s.uid for c in self._clusters(tpl) for s in c.supplements}
         orphans = []
         for uid, event in list(self.supplements.items()):
-            if uid not in attached and self._supplement_horizon(tpl, event) <= watermark:
+            if uid not in attached and supplement_horizon(tpl, event) <= watermark:
                 del self.supplements[uid]
                 orphans.append(Orphan(event, f"no baseline event with {tpl.nodes[event.node].join.on}={event.join_key} within the join interval"))
         return orphans
@@ -202,6 +198,12 @@ class SessionKeyState:
     def _forget_at(self, tpl: CompiledTemplate) -> int:
         """Tombstones are kept long enough to link a crash-resumed session to its first half."""
         return self.tombstones[-1].last + 2 * (tpl.gap_ms + tpl.lateness_ms)
+
+
+def supplement_horizon(tpl: CompiledTemplate, event: Event) -> int:
+    """After this watermark no baseline event that could match the supplement can still arrive on time."""
+    join = tpl.nodes[event.node].join
+    return event.ts - join.lower_ms + tpl.gap_ms + tpl.lateness_ms
 
 
 def _matching_cluster(tpl: CompiledTemplate, clusters: list[_Cluster], supplement: Event) -> _Cluster | None:
