@@ -113,7 +113,10 @@ def parse_line(template: CompiledTemplate, source_name: str, line: str, origin: 
         return Rejection(source_name, f"unparseable time {raw_time!r}: {exc}"[:MAX_REASON], line, origin)
     values: dict[str, Any] = {alias: _scalar(dig(record, path)) for alias, path in source.fields.items()}
     values = {k: v for k, v in values.items() if v is not None}
-    node = _classify(source, values, ts)
+    try:
+        node = _classify(source, values, ts)
+    except RuleError as exc:
+        return Rejection(source_name, str(exc)[:MAX_REASON], line, origin)
     uid = line_uid(source_name, text)
     if node is None:
         return Ignored(source_name, uid)
@@ -129,14 +132,32 @@ def parse_line(template: CompiledTemplate, source_name: str, line: str, origin: 
     return Event(source_name, node.name, ts, str(key), None, joins, values, text, uid, origin, False)
 
 
+_UNDEFINED = re.compile(r"Undefined variable or function: '([^']+)'")
+
+
+class RuleError(ValueError):
+    """A node's `when` failed on this record for a reason other than an absent field (e.g. a type mismatch)."""
+
+
 def _classify(source: CompiledSource, values: dict[str, Any], ts: int):
-    """First node of this source whose `when` holds (declaration order); None when none does."""
+    """First node of this source whose `when` holds (declaration order); None when none does.
+
+    A field the record does not carry means "no match" (client logs mix many event shapes); any other
+    evaluation error is the record's fault and sends it to the dead letters with CEL's message.
+    """
     context = None
     for node in source.nodes:
         if node.when is None:
             return node
         if context is None:
             context = dict(values, ts=ts)
-        if node.when.evaluate(context) is True:
+        try:
+            matched = node.when.evaluate_strict(context)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            missing = _UNDEFINED.search(str(exc))
+            if missing and missing.group(1) in source.fields:
+                continue
+            raise RuleError(f"rule nodes.{node.name}.when failed: {exc}") from None
+        if matched is True:
             return node
     return None
