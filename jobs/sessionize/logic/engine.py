@@ -33,6 +33,8 @@ class Correlator:
     orphans: list[Orphan] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     max_ts: int = -END_OF_TIME
+    keep_emissions: bool = False  # keep every emission in order (what the job would send to its sink)
+    emissions: list[Emission] = field(default_factory=list)
     # event-time timers like Flink's: (due, kind, key); stale entries are skipped when popped
     timers: list[tuple[int, str, str]] = field(default_factory=list)
 
@@ -138,6 +140,8 @@ class Correlator:
         for output in outputs:
             if isinstance(output, Emission):
                 apply_emission(self.store, output)
+                if self.keep_emissions:
+                    self.emissions.append(output)
             elif isinstance(output, Late):
                 self.late.append(output)
             elif isinstance(output, Orphan):
