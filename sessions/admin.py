@@ -1,7 +1,7 @@
 """Django admin: a read-mostly window on the data; templates are changed through import, not here."""
 from django.contrib import admin
 
-from .models import AnalysisTemplate, DeadLetter, JobRun, LateEvent, Session, TemplateVersion
+from .models import AnalysisTemplate, CorrelationReport, DeadLetter, JobRun, LateEvent, Session, TemplateVersion
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -68,3 +68,10 @@ class JobRunAdmin(ReadOnlyAdmin):
     list_display = ["version", "mode", "state", "target", "started_at", "finished_at"]
     list_filter = ["state", "mode"]
     list_select_related = ["version__template"]
+
+
+@admin.register(CorrelationReport)
+class CorrelationReportAdmin(ReadOnlyAdmin):
+    list_display = ["template", "created_at", "since_ms", "until_ms", "sessions", "complete", "split", "orphan_supplements"]
+    list_filter = ["template"]
+    list_select_related = ["template"]

@@ -11,5 +11,6 @@ urlpatterns = [
     path("templates/import/", views.TemplateImportView.as_view(), name="template_import"),
     path("templates/<str:name>/", views.TemplateDetailView.as_view(), name="template"),
     path("templates/<str:name>/export/", views.TemplateExportView.as_view(), name="template_export"),
+    path("templates/<str:name>/report/", views.TemplateReportRefreshView.as_view(), name="template_report"),
     path("templates/<str:name>/dead-letters/", views.DeadLetterListView.as_view(), name="dead_letters"),
 ]

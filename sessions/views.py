@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView, View
 from django_filters.views import FilterView
 
@@ -13,7 +14,7 @@ from .filters import DeadLetterFilterSet, SessionFilterSet
 from .forms import TemplateUploadForm
 from .models import AnalysisTemplate, DeadLetter, Session, TemplateVersion
 from .permissions import RoleRequiredMixin
-from .services import search, templates, tree
+from .services import reports, search, templates, tree
 
 
 class SessionSearchView(RoleRequiredMixin, FilterView):
@@ -54,7 +55,7 @@ class TemplateListView(RoleRequiredMixin, ListView):
 
 
 class TemplateDetailView(RoleRequiredMixin, DetailView):
-    """The current document, the version history, export and upload."""
+    """The current document, the version history, export and upload, the correlation report."""
 
     queryset = AnalysisTemplate.objects.all()
     slug_field = slug_url_kwarg = "name"
@@ -63,12 +64,27 @@ class TemplateDetailView(RoleRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         versions = self.object.versions.select_related("created_by").order_by("-number")
+        history = reports.report_history(self.object)
         return super().get_context_data(
             versions=versions,
             current=versions.first(),
             form=TemplateUploadForm(),
+            report=history[0] if history else None,
+            report_history=history,
             **kwargs,
         )
+
+
+class TemplateReportRefreshView(RoleRequiredMixin, View):
+    """POST: rebuild the template's correlation report now, then show it on the template page."""
+
+    required_role = Role.EDITOR
+    http_method_names = ["post"]
+
+    def post(self, request, name: str) -> HttpResponse:
+        report = reports.build_report(get_object_or_404(AnalysisTemplate, name=name))
+        messages.success(request, f"Correlation report rebuilt: {report.sessions} sessions, {report.rejected} rejected lines.")
+        return redirect(reverse("sessions:template", args=[name]) + "#report")
 
 
 class TemplateImportView(RoleRequiredMixin, FormView):

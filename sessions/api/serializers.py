@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import AnalysisTemplate, DeadLetter, Session, SessionConclusion, SessionNode, TemplateVersion
+from ..models import AnalysisTemplate, CorrelationReport, DeadLetter, Session, SessionConclusion, SessionNode, TemplateVersion
 
 
 def iso_ms(epoch_ms: int | None) -> str | None:
@@ -140,3 +140,68 @@ class DeadLetterSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_created(self, obj: DeadLetter) -> str | None:
         return iso_ms(obj.created_ms)
+
+
+class RejectedLinesSerializer(serializers.Serializer):
+    """Dead letters of one source and reason kind (per-line detail such as the join value is grouped away)."""
+
+    source = serializers.CharField()
+    reason = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SourceCountsSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    rejected_pct = serializers.FloatField(allow_null=True, help_text="rejected / (accepted + rejected), in %.")
+
+
+class CorrelationReportSerializer(serializers.ModelSerializer):
+    """A stored correlation report: counts as stored, percentages derived from them (null when nothing to divide)."""
+
+    template = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    since = serializers.SerializerMethodField()
+    until = serializers.SerializerMethodField()
+    with_conclusion = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    accepted = serializers.IntegerField(read_only=True)
+    accepted_by_source = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    rejected = serializers.IntegerField(read_only=True)
+    rejected_by_reason = RejectedLinesSerializer(many=True, read_only=True)
+    by_source = SourceCountsSerializer(many=True, read_only=True)
+    late = serializers.IntegerField(read_only=True)
+    complete_pct = serializers.FloatField(read_only=True, allow_null=True)
+    split_pct = serializers.FloatField(read_only=True, allow_null=True)
+    late_pct = serializers.FloatField(read_only=True, allow_null=True, help_text="late / (accepted + pending late), in %: a replayed late event is already a stored node.")
+    rejected_pct = serializers.FloatField(read_only=True, allow_null=True, help_text="rejected / (accepted + rejected), in %.")
+
+    class Meta:
+        model = CorrelationReport
+        fields = [
+            "id", "template", "created_at", "since_ms", "until_ms", "since", "until",
+            "sessions", "complete", "closed", "open", "split", "complete_pct", "split_pct", "with_conclusion",
+            "accepted", "accepted_by_source", "rejected", "rejected_pct", "rejected_by_reason", "by_source",
+            "orphan_supplements", "late", "late_pending", "late_replayed", "late_pct", "duration_p50_ms", "duration_p95_ms",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_since(self, obj: CorrelationReport) -> str | None:
+        return iso_ms(obj.since_ms)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_until(self, obj: CorrelationReport) -> str | None:
+        return iso_ms(obj.until_ms)
+
+
+class ReportWindowSerializer(serializers.Serializer):
+    """Optional window of a rebuilt report (epoch ms, start inclusive, end exclusive); empty: all time."""
+
+    since_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    until_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        since, until = attrs.get("since_ms"), attrs.get("until_ms")
+        if since is not None and until is not None and since >= until:
+            raise serializers.ValidationError("since_ms must be before until_ms.")
+        return attrs

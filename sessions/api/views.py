@@ -2,6 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -12,9 +13,9 @@ from rest_framework.response import Response
 
 from ..choices import Role
 from ..filters import DeadLetterFilterSet, SessionFilterSet
-from ..models import DeadLetter, TemplateVersion
+from ..models import AnalysisTemplate, DeadLetter, TemplateVersion
 from ..permissions import HasRole
-from ..services import search, templates
+from ..services import reports, search, templates
 from . import serializers
 
 
@@ -43,7 +44,7 @@ class SessionViewSet(RoleViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema(tags=["templates"])
 class TemplateViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Analysis templates: list, current document with versions, import (editor) and export (editor)."""
+    """Analysis templates: list, current document with versions, import and export (editor), correlation report."""
 
     queryset = templates.template_summaries().prefetch_related(
         Prefetch("versions", queryset=TemplateVersion.objects.select_related("created_by").order_by("-number"))
@@ -90,6 +91,36 @@ class TemplateViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         response = Response(version.document)
         response["Content-Disposition"] = f'attachment; filename="{templates.export_filename(version)}"'
         return response
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={
+            200: serializers.CorrelationReportSerializer,
+            404: OpenApiResponse(description="No such template, or no report built yet."),
+        },
+        summary="Latest correlation report of a template",
+        description="Sessions by status, complete/split/late %, accepted and rejected lines per source and reason, durations.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=serializers.ReportWindowSerializer,
+        responses={201: serializers.CorrelationReportSerializer, 400: OpenApiResponse(description="Bad window.")},
+        summary="Build and store a new correlation report (editor)",
+        description="An empty body reports all time; `since_ms`/`until_ms` bound it (session start, epoch ms).",
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def report(self, request: Request, name: str) -> Response:
+        template = get_object_or_404(AnalysisTemplate, name=name)
+        if request.method == "GET":
+            latest = reports.latest_report(template)
+            if latest is None:
+                raise Http404("No correlation report yet; POST here to build one.")
+            return Response(serializers.CorrelationReportSerializer(latest).data)
+        window = serializers.ReportWindowSerializer(data=request.data)
+        window.is_valid(raise_exception=True)
+        report = reports.build_report(template, window.validated_data.get("since_ms"), window.validated_data.get("until_ms"))
+        return Response(serializers.CorrelationReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["dead letters"])

@@ -1,5 +1,6 @@
 from .ingest import DeadLetter, LateEvent
 from .jobs import JobRun
+from .reports import CorrelationReport
 from .sessions import Session, SessionConclusion, SessionField, SessionNode
 from .templates import AnalysisTemplate, TemplateVersion
 
@@ -13,4 +14,5 @@ __all__ = [
     "DeadLetter",
     "LateEvent",
     "JobRun",
+    "CorrelationReport",
 ]

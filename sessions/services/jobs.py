@@ -114,12 +114,8 @@ def _error_excerpt(output: str, limit: int = 20_000) -> str:
 
 
 def ingest_stats(template_id: int) -> dict:
-    """Accepted events per source (stored nodes), rejected lines per source and reason, late events, sessions."""
-    accepted = SessionNode.objects.filter(session__template_id=template_id).values("source").annotate(n=Count("id"))
-    rejected = DeadLetter.objects.filter(template_id=template_id).values("source", "reason").annotate(n=Count("id"))
-    return {
-        "sessions": Session.objects.filter(template_id=template_id).count(),
-        "accepted_by_source": {row["source"]: row["n"] for row in accepted},
-        "rejected": [{"source": r["source"], "reason": r["reason"], "count": r["n"]} for r in rejected],
-        "late": LateEvent.objects.filter(template_id=template_id).count(),
-    }
+    """Build and store the template's correlation report; JobRun.stats keeps its headline figures."""
+    from ..models import AnalysisTemplate
+    from .reports import build_report
+
+    return build_report(AnalysisTemplate.objects.get(pk=template_id)).as_stats()
