@@ -37,6 +37,13 @@ class Expression:
         return self.program.execute(context)
 
 
+def new_context(variables: dict[str, Any]) -> Any:
+    """A CEL context converted once and reusable by many rules (dicts are re-converted on every call)."""
+    context = cel.Context()
+    context.update(variables)
+    return context
+
+
 def compile_expression(text: str, where: str) -> Expression:
     """Compile once per template version; `where` names the rule in error messages."""
     if not isinstance(text, str) or not text.strip():

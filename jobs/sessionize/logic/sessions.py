@@ -7,7 +7,7 @@ sessions depend on the set of events, never on their arrival order within the wa
 from dataclasses import dataclass, field
 from typing import Any
 
-from .assemble import STATUS_OPEN, assemble, content_digest, session_uid
+from .assemble import assemble, content_digest, session_uid
 from .records import Event
 from .template import CompiledTemplate
 
@@ -56,6 +56,7 @@ class _Emitted:
     first: int
     last: int
     digest: str
+    signature: tuple = ()  # what the document was built from: unchanged inputs need no re-assembly
 
 
 @dataclass
@@ -120,7 +121,21 @@ class SessionKeyState:
         return not self.baseline and not self.supplements and not self.tombstones
 
     # -- derivations ------------------------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_cache"}  # the cache is derived: never stored
+
     def _clusters(self, tpl: CompiledTemplate) -> list[_Cluster]:
+        """Sessions derived from the events held; cached until the event sets change (they are small sets,
+        but this is asked several times per event)."""
+        signature = (len(self.baseline), len(self.supplements), next(reversed(self.baseline), None), next(reversed(self.supplements), None))
+        cache = getattr(self, "_cache", None)
+        if cache is not None and cache[0] == signature:
+            return cache[1]
+        clusters = self._build_clusters(tpl)
+        self._cache = (signature, clusters)
+        return clusters
+
+    def _build_clusters(self, tpl: CompiledTemplate) -> list[_Cluster]:
         clusters: list[_Cluster] = []
         for event in sorted(self.baseline.values(), key=lambda e: (e.ts, e.uid)):
             if clusters and event.ts - clusters[-1].last <= tpl.gap_ms:
@@ -146,20 +161,24 @@ class SessionKeyState:
         for index, cluster in enumerate(clusters):
             closed = cluster.last + tpl.gap_ms <= self.closed_until
             prev_uid, next_uid = self._neighbours(tpl, clusters, index)
-            document = assemble(tpl, self.session_key, cluster.baseline, cluster.supplements, closed, prev_uid, next_uid)
-            uid = document["uid"]
+            uid = session_uid(tpl.name, self.session_key, cluster.first)
             merged = [u for u, e in self.emitted.items() if u != uid and e.last >= cluster.first and e.first <= cluster.last]
-            already = uid in self.emitted or merged
-            fire = closed or already or document["status"] != STATUS_OPEN or timeout
+            previous = self.emitted.get(uid)
+            fire = closed or previous or merged or timeout or _complete(tpl, cluster)
             if not fire:
                 continue
+            signature = (frozenset(e.uid for e in [*cluster.baseline, *cluster.supplements]), closed, prev_uid, next_uid)
+            if previous and previous.signature == signature and not merged:
+                continue  # nothing it depends on changed (the common case on watermark timers)
+            document = assemble(tpl, self.session_key, cluster.baseline, cluster.supplements, closed, prev_uid, next_uid)
             digest = content_digest(document)
-            if uid in self.emitted and self.emitted[uid].digest == digest and not merged:
+            if previous and previous.digest == digest and not merged:
+                previous.signature = signature
                 continue
             for gone in merged:
                 del self.emitted[gone]
             self.revision += 1
-            self.emitted[uid] = _Emitted(cluster.first, cluster.last, digest)
+            self.emitted[uid] = _Emitted(cluster.first, cluster.last, digest, signature)
             out.append(Emission(self.revision, document, merged))
         return out
 
@@ -198,6 +217,12 @@ class SessionKeyState:
     def _forget_at(self, tpl: CompiledTemplate) -> int:
         """Tombstones are kept long enough to link a crash-resumed session to its first half."""
         return self.tombstones[-1].last + 2 * (tpl.gap_ms + tpl.lateness_ms)
+
+
+def _complete(tpl: CompiledTemplate, cluster: _Cluster) -> bool:
+    """Every complete_when node present: decided from node names alone, before any document is built."""
+    present = {e.node for e in cluster.baseline} | {e.node for e in cluster.supplements}
+    return all(name in present for name in tpl.complete_when)
 
 
 def supplement_horizon(tpl: CompiledTemplate, event: Event) -> int:
