@@ -1,0 +1,114 @@
+"""Throughput of the sessionize job, end to end (files → rows committed), with the parsing-only ceiling.
+
+    .venv/bin/python bench/throughput.py --orders 100000 [--target local|http://localhost:8081] [--db URL]
+
+Generates demo logs with the demo generator, runs the job bounded, and prints events/s, sessions/s, wall
+time and peak memory (RSS of the job's process tree, JVM included), then the same for parse-only.
+Figures, not assertions: see docs/BENCHMARKS.md for what was measured on this machine.
+"""
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def tree_rss_mb(root_pid: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc (no psutil needed)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class PeakMemory(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.running = pid, 0.0, True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, tree_rss_mb(self.pid))
+            time.sleep(0.5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--target", default="local")
+    parser.add_argument("--db", default=None, help="DATABASE_URL (default: a fresh SQLite file in the work dir)")
+    parser.add_argument("--work", default=None, help="work directory (default: a temp dir)")
+    parser.add_argument("--skip-parse-only", action="store_true")
+    args = parser.parse_args()
+    work = Path(args.work or tempfile.mkdtemp(prefix="luna-bench-"))
+    os.environ["LUNA_VAR_DIR"] = str(work / "var")
+    os.environ["LUNA_DATA_DIR"] = str(work / "data")
+    os.environ["DATABASE_URL"] = args.db or f"sqlite:///{work / 'bench.sqlite3'}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from sessions.models import Session, TemplateVersion
+    from sessions.services import jobs
+
+    call_command("migrate", verbosity=0)
+    if not (work / "data" / "mobile-pay" / "expected.jsonl").exists():
+        call_command("demo_data", orders=args.orders, seed=1, days=max(1.0, args.orders / 20_000))
+    version = TemplateVersion.objects.get(template__name="mobile-pay")
+    lines = sum(sum(1 for _ in p.open()) for p in (work / "data" / "mobile-pay").glob("*/*.jsonl"))
+
+    def timed_run(parse_only: bool) -> tuple[float, float, object]:
+        original = jobs.job_config
+
+        def config(v, bounded):
+            c = original(v, bounded)
+            c.extra["parse_only"] = parse_only
+            return c
+        jobs.job_config = config
+        sampler = PeakMemory(os.getpid())
+        sampler.start()
+        started = time.perf_counter()
+        try:
+            run = jobs.run_job(version, bounded=True, target=args.target)
+        finally:
+            jobs.job_config = original
+            sampler.running = False
+        return time.perf_counter() - started, sampler.peak, run
+
+    print(f"input: {args.orders:,} orders, {lines:,} lines, target {args.target}, db {os.environ['DATABASE_URL'].split('@')[-1]}")
+    wall, peak, run = timed_run(parse_only=False)
+    sessions = Session.objects.filter(template=version.template).count()
+    print(f"end to end : {wall:7.1f} s  {lines / wall:9,.0f} events/s  {sessions / wall:8,.0f} sessions/s  "
+          f"peak RSS {peak:,.0f} MB  ({sessions:,} sessions, run {run.state})")
+    if not args.skip_parse_only:
+        p_wall, p_peak, p_run = timed_run(parse_only=True)
+        print(f"parse only : {p_wall:7.1f} s  {lines / p_wall:9,.0f} events/s  peak RSS {p_peak:,.0f} MB  (run {p_run.state})")
+        print(f"ratio end-to-end / parse-only ceiling: {p_wall / wall:.2f}")
+    print("wall time includes the job's fixed start-up (≈10 s: JVM, planning, mini-cluster)")
+
+
+if __name__ == "__main__":
+    main()
