@@ -30,6 +30,9 @@ def make_env(config: JobConfig) -> StreamExecutionEnvironment:
         conf.set_string("restart-strategy.exponential-delay.initial-backoff", "1 s")
         conf.set_string("restart-strategy.exponential-delay.max-backoff", "30 s")
         conf.set_string("restart-strategy.exponential-delay.attempts-before-reset-backoff", "10")
+        # Keep the last checkpoint when the job fails or is cancelled: Luna's monitor and the console's Restart
+        # resubmit from it (sessions/services/job_monitor.py).
+        conf.set_string("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
     if config.checkpoint_dir:
         conf.set_string("execution.checkpointing.dir", config.checkpoint_dir)
     env = StreamExecutionEnvironment.get_execution_environment(conf)

@@ -9,7 +9,25 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_queue),
         "processed_folder": str(VAR_DIR / "celery-processed"),
     }
+# Several Luna installations (or test runs) may share one Redis: each consumes only its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("LUNA_CELERY_QUEUE", default="luna")
 CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True  # task name and arguments on the result row: the jobs page shows what ran
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+
+# Every periodic task, in one place. The DatabaseScheduler copies these entries into django-celery-beat's
+# tables when beat starts, so they also show (and can be paused) in the admin.
+# LUNA_JOB_MONITOR_INTERVAL: seconds between two polls of the cluster for every running job.
+_MONITOR_EVERY = env.float("LUNA_JOB_MONITOR_INTERVAL", default=10.0)
+CELERY_BEAT_SCHEDULE = {
+    # Why: the jobs page shows state, uptime, checkpoints, records, lag and back-pressure as of the last poll,
+    # and a failed job is only resubmitted (with back-off) when a poll sees it. Expires after one interval so
+    # a backlog of polls never piles up behind a slow one.
+    "monitor-flink-jobs": {
+        "task": "sessions.tasks.monitor_jobs",
+        "schedule": _MONITOR_EVERY,
+        "options": {"expires": _MONITOR_EVERY},
+    },
+}

@@ -1,5 +1,5 @@
 from .ingest import DeadLetter, LateEvent
-from .jobs import JobRun
+from .jobs import JobAttempt, JobRun
 from .reports import CorrelationReport
 from .sessions import Session, SessionConclusion, SessionField, SessionNode
 from .templates import AnalysisTemplate, TemplateVersion
@@ -14,5 +14,6 @@ __all__ = [
     "DeadLetter",
     "LateEvent",
     "JobRun",
+    "JobAttempt",
     "CorrelationReport",
 ]

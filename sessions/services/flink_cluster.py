@@ -6,6 +6,7 @@ package is never modified. Production points LUNA_FLINK_TARGET at an existing cl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,14 @@ class ClusterLayout:
         return self.root / "conf"
 
     @property
+    def lib_dir(self) -> Path:
+        return self.root / "lib"
+
+    @property
+    def pid_dir(self) -> Path:
+        return self.root / "pid"
+
+    @property
     def rest_url(self) -> str:
         return f"http://localhost:{self.rest_port}"
 
@@ -66,10 +75,32 @@ def write_config(layout: ClusterLayout) -> Path:
         "dir": f"file://{layout.root / 'checkpoints'}",
         "savepoint-dir": f"file://{layout.root / 'savepoints'}",
     }
+    # flink-python on the cluster's own classpath and pemja loaded parent-first: pemja's native library can be
+    # loaded once per JVM, so a second thread-mode job on the same TaskManager (a restart from a savepoint)
+    # fails with "NoSuchFieldException: loadedLibraryNames" when each job's classloader brings its own copy.
+    conf.setdefault("classloader", {})["parent-first-patterns"] = {"additional": ["pemja."]}
+    conf.setdefault("web", {})["upload"] = {"dir": str(layout.root / "jars")}
+    # A killed TaskManager is noticed after two failed heartbeats: 3 s apart instead of 10 s (measured ≈12 s → ≈6 s).
+    conf.setdefault("heartbeat", {})["interval"] = 3000
+    # The REST metric store waits `web.timeout` (default 10 min) for a dead TaskManager's metrics before it
+    # fetches again: records, restarts and checkpoint metrics froze for minutes after a TaskManager was lost.
+    conf["web"]["timeout"] = 30000
     (layout.conf_dir / "config.yaml").write_text(yaml.safe_dump(conf, sort_keys=False))
+    link_lib_dir(layout)
     (layout.conf_dir / "masters").write_text(f"localhost:{layout.rest_port}\n")
     (layout.conf_dir / "workers").write_text("localhost\n")
     return layout.conf_dir / "config.yaml"
+
+
+def link_lib_dir(layout: ClusterLayout) -> Path:
+    """FLINK_LIB_DIR under var/: the package's lib/ jars plus opt/flink-python (symlinks; the package is untouched)."""
+    home = flink_home()
+    layout.lib_dir.mkdir(parents=True, exist_ok=True)
+    for jar in [*sorted((home / "lib").glob("*.jar")), *sorted((home / "opt").glob("flink-python-*.jar"))]:
+        link = layout.lib_dir / jar.name
+        if not link.exists():
+            link.symlink_to(jar)
+    return layout.lib_dir
 
 
 def script_env(layout: ClusterLayout) -> dict[str, str]:
@@ -79,7 +110,8 @@ def script_env(layout: ClusterLayout) -> dict[str, str]:
         FLINK_HOME=str(flink_home()),
         FLINK_CONF_DIR=str(layout.conf_dir),
         FLINK_LOG_DIR=str(layout.root / "log"),
-        FLINK_PID_DIR=str(layout.root / "pid"),
+        FLINK_PID_DIR=str(layout.pid_dir),
+        FLINK_LIB_DIR=str(layout.lib_dir),
         PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
         PYTHONPATH=os.pathsep.join(p for p in [str(REPO_ROOT), env.get("PYTHONPATH", "")] if p),
     )
@@ -118,12 +150,48 @@ def start(layout: ClusterLayout | None = None, wait_s: float = 90.0) -> dict:
     raise RuntimeError(f"Flink cluster did not come up within {wait_s:.0f}s; see {layout.root / 'log'}")
 
 
-def stop(layout: ClusterLayout | None = None) -> None:
+def daemon_pids(layout: ClusterLayout, daemon: str = "taskexecutor") -> list[int]:
+    """Live processes of this cluster ("taskexecutor" or "standalonesession") from flink-daemon.sh's pid files."""
+    alive = []
+    for pid_file in layout.pid_dir.glob(f"*-{daemon}.pid"):
+        for line in pid_file.read_text().split():
+            if line.isdigit() and _alive(int(line)):
+                alive.append(int(line))
+    return alive
+
+
+def start_taskmanager(layout: ClusterLayout) -> None:
+    """One more TaskManager for this cluster (the monitor replaces a lost one)."""
+    subprocess.run([str(flink_home() / "bin" / "taskmanager.sh"), "start"], env=script_env(layout), check=True, capture_output=True)
+
+
+def _alive(pid: int) -> bool:
+    """True for a running process; a zombie (killed, not yet reaped: common in containers) is dead."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def stop(layout: ClusterLayout | None = None, grace_s: float = 10.0) -> None:
+    """stop-cluster.sh, then any daemon of this cluster still alive (a TaskManager the monitor added)."""
     layout = layout or default_layout()
     if not layout.conf_dir.exists():
         return
     subprocess.run([str(flink_home() / "bin" / "stop-cluster.sh")], env=script_env(layout), check=False, capture_output=True)
-
-
-def flink_cli() -> list[str]:
-    return [str(flink_home() / "bin" / "flink")]
+    leftovers = daemon_pids(layout, "taskexecutor") + daemon_pids(layout, "standalonesession")
+    for pid in leftovers:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while leftovers and time.monotonic() < deadline:
+        leftovers = [pid for pid in leftovers if _alive(pid)]
+        time.sleep(0.2)
+    for pid in leftovers:
+        os.kill(pid, signal.SIGKILL)

@@ -1,9 +1,9 @@
-"""Launching the sessionize job for a template version: config file, process or cluster, JobRun record.
+"""Launching the sessionize job for a template version: config file, local process or cluster, JobRun record.
 
-Celery tasks (later) call these same functions; the CLI calls them today.
+`manage.py run_job` calls `run_job`; cluster submission and the operator actions live in job_control.py
+(called by Celery tasks), which builds its config with `job_config` from here.
 """
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,18 +11,16 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
 from django.utils import timezone
 
 from jobs.sessionize.config import JobConfig
 from jobs.sessionize.logic.durations import parse_duration_ms
 
 from ..choices import JobMode, JobState
-from ..models import DeadLetter, JobRun, LateEvent, Session, SessionNode, TemplateVersion
+from ..models import JobRun, TemplateVersion
 from . import flink_cluster
 
 JOB_MAIN = flink_cluster.REPO_ROOT / "jobs" / "sessionize" / "main.py"
-JOB_ID = re.compile(r"JobID ([0-9a-f]{32})")
 
 
 def database_url_for_jobs() -> str:
@@ -59,8 +57,17 @@ def job_env() -> dict[str, str]:
 
 
 def run_job(version: TemplateVersion, bounded: bool, target: str | None = None) -> JobRun:
-    """Run (bounded: to completion; continuous: until stopped) and record the outcome on a JobRun."""
+    """Run (bounded: to completion; continuous: until stopped) and record the outcome on a JobRun.
+
+    A cluster target goes through the REST API like the console's Start (job_control); a bounded run then
+    waits for the job to finish. "local" runs a mini-cluster in a child process and waits for it.
+    """
     target = target or settings.LUNA_FLINK_TARGET
+    if target != "local":
+        from . import job_control
+
+        run = job_control.launch(version, bounded=bounded, url=target)
+        return job_control.wait_finished(run) if bounded else run
     run = JobRun.objects.create(
         version=version, mode=JobMode.BOUNDED if bounded else JobMode.CONTINUOUS, target=target,
         state=JobState.RUNNING, started_at=timezone.now(),
@@ -68,35 +75,18 @@ def run_job(version: TemplateVersion, bounded: bool, target: str | None = None) 
     config_path = Path(settings.VAR_DIR) / "jobs" / f"run-{run.pk}.json"
     config_path.parent.mkdir(parents=True, exist_ok=True)
     job_config(version, bounded).dump(config_path)
-    env = job_env()
-    if target == "local":
-        command = [sys.executable, "-m", "jobs.sessionize.main", "--config", str(config_path)]
-    else:
-        layout = flink_cluster.default_layout()
-        flink_cluster.write_config(layout)  # the CLI reads Python settings from the same config
-        env = flink_cluster.script_env(layout)
-        command = [*flink_cluster.flink_cli(), "run", "-m", target.split("://")[-1], "-py", str(JOB_MAIN),
-                   "-pyexec", sys.executable, "--config", str(config_path)]
-        if not bounded:
-            command.insert(2, "-d")
+    command = [sys.executable, "-m", "jobs.sessionize.main", "--config", str(config_path)]
     log_path = config_path.with_suffix(".log")
     try:
         with open(log_path, "w") as log:
-            process = subprocess.Popen(command, cwd=flink_cluster.REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(command, cwd=flink_cluster.REPO_ROOT, env=job_env(), stdout=log, stderr=subprocess.STDOUT)
             returncode = process.wait()
     except KeyboardInterrupt:
         process.terminate()
         process.wait()
         return _finish(run, JobState.CANCELED, "stopped by the operator")
-    output = log_path.read_text(errors="replace")
-    match = JOB_ID.search(output)
-    if match:
-        run.flink_job_id = match.group(1)
     if returncode != 0:
-        return _finish(run, JobState.FAILED, _error_excerpt(output))
-    if not bounded and target != "local":
-        run.save(update_fields=["flink_job_id"])
-        return run  # detached on the cluster: it keeps running; the monitor (Celery) tracks it
+        return _finish(run, JobState.FAILED, _error_excerpt(log_path.read_text(errors="replace")))
     return _finish(run, JobState.FINISHED, "")
 
 
