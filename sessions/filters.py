@@ -7,9 +7,9 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from .choices import SessionStatus
+from .choices import JobState, SessionStatus
 from .forms.search import DeadLetterFilterForm, DurationMsField, SessionSearchForm, UTCDateTimeField
-from .models import DeadLetter, Session
+from .models import DeadLetter, JobRun, Session
 from .services import search
 
 
@@ -110,3 +110,17 @@ class DeadLetterFilterSet(filters.FilterSet):
 
     def filter_template(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(template_id__in=search.resolve_template_ids(value))
+
+
+class JobRunFilterSet(filters.FilterSet):
+    """Runs of the Flink job by template and state (the API's run history)."""
+
+    template = filters.CharFilter(method="filter_template", label="Template", help_text="Template name or id.")
+    state = filters.MultipleChoiceFilter(choices=JobState.choices, label="State")
+
+    class Meta:
+        model = JobRun
+        fields: list[str] = []
+
+    def filter_template(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(version__template_id__in=search.resolve_template_ids(value))

@@ -1,0 +1,66 @@
+"""What the jobs page and the jobs API show: every template's latest run, and the state of a queued action."""
+from dataclasses import dataclass, field
+from typing import Any
+
+from celery.result import AsyncResult
+from django.db.models import IntegerField, OuterRef, Prefetch, Subquery
+
+from ..choices import JobState
+from ..models import AnalysisTemplate, JobAttempt, JobRun, TemplateVersion
+
+RECENT_ATTEMPTS = 5
+DONE_STATES = {"SUCCESS", "FAILURE", "REVOKED"}
+
+
+@dataclass
+class JobRow:
+    """One template on the jobs page: its latest run (or none yet) and what the operator may do now."""
+
+    template: AnalysisTemplate
+    run: JobRun | None
+    attempts: list[JobAttempt] = field(default_factory=list)
+
+    @property
+    def can_start(self) -> bool:
+        return self.template.current_number is not None and (self.run is None or not self.run.is_active)
+
+    @property
+    def can_stop(self) -> bool:
+        return self.run is not None and self.run.state in JobState.watched()
+
+    @property
+    def can_restart(self) -> bool:
+        return self.run is not None and self.run.state not in (JobState.SUBMITTING, JobState.STOPPING, JobState.CREATED)
+
+
+def latest_runs() -> dict[int, JobRun]:
+    """The newest run of every template, with its version and its recent repair attempts (two queries)."""
+    newest = JobRun.objects.filter(version__template=OuterRef("version__template")).order_by("-id").values("id")[:1]
+    runs = (JobRun.objects.filter(id=Subquery(newest)).select_related("version")
+            .prefetch_related(Prefetch("attempts", queryset=JobAttempt.objects.order_by("-id"))))
+    return {run.version.template_id: run for run in runs}
+
+
+def job_rows() -> list[JobRow]:
+    """Every template (with its current version number) and its latest run: three queries in all."""
+    runs = latest_runs()
+    current = TemplateVersion.objects.filter(template=OuterRef("pk")).order_by("-number").values("number")[:1]
+    templates = AnalysisTemplate.objects.annotate(current_number=Subquery(current, output_field=IntegerField())).order_by("name")
+    return [JobRow(t, runs.get(t.pk), list(runs[t.pk].attempts.all()[:RECENT_ATTEMPTS]) if t.pk in runs else [])
+            for t in templates]
+
+
+def task_status(task_id: str) -> dict[str, Any]:
+    """A queued action as the page shows it: Celery state, the current step, the outcome or the full error."""
+    result = AsyncResult(task_id)
+    state, info = result.state, result.info
+    status: dict[str, Any] = {"task_id": task_id, "state": state, "done": state in DONE_STATES,
+                              "step": "", "result": None, "error": "", "traceback": ""}
+    if state == "PROGRESS" and isinstance(info, dict):
+        status["step"] = info.get("step", "")
+    elif state == "SUCCESS":
+        status["result"] = info
+    elif state in ("FAILURE", "RETRY"):
+        status["error"] = f"{type(info).__name__}: {info}" if isinstance(info, BaseException) else str(info)
+        status["traceback"] = result.traceback or ""
+    return status
