@@ -71,7 +71,7 @@ def assemble(
 
     node_vars = {name: _node_var(by_node[name]) for name in present}
     context: dict[str, Any] = {
-        "nodes": node_vars,
+        "nodes": dict.fromkeys(node_vars, True),  # presence only: `has(node)`; the values sit under each name
         **node_vars,
         "session": {"key": session_key, "start": start, "end": end, "duration": end - start, "status": status},
     }

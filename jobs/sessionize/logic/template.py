@@ -3,6 +3,7 @@
 Validation and compilation are one step, so the console's save-time errors and the job's behaviour can
 never disagree. Errors are collected (not raised one by one) so an analyst sees every problem at once.
 """
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -162,7 +163,7 @@ class CompiledTemplate:
     join_fields: tuple[str, ...]
     fingerprint: str
 
-    @property
+    @functools.cached_property
     def max_join_reach_ms(self) -> int:
         """How far (either way) a supplement can sit from its baseline event."""
         return max((max(abs(n.join.lower_ms), abs(n.join.upper_ms)) for n in self.nodes.values() if n.join), default=0)
