@@ -100,8 +100,8 @@ up() {
   fi
   log "Flink: starting the standalone cluster (apache-flink package scripts)"
   "${manage[@]}" flink_cluster start
-  log "Celery: starting a worker"
-  start_bg celery "$VENV/bin/celery" -A luna worker --loglevel INFO --concurrency 2
+  log "Celery: starting a worker with beat (the job monitor polls the cluster every 10 s)"
+  start_bg celery "$VENV/bin/celery" -A luna worker --beat --loglevel INFO --concurrency 2
   log "Flink: submitting the mobile-pay job (continuous: new files are picked up)"
   start_bg job "${manage[@]}" run_job mobile-pay --target "http://localhost:${LUNA_FLINK_REST_PORT:-8081}"
   start_bg live "${manage[@]}" demo_data --live 7200 --orders 50 --no-import

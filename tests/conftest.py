@@ -101,3 +101,57 @@ def admin_client_luna(users) -> Client:
 @pytest.fixture
 def norole_client(users) -> Client:
     return logged_in(users["norole"])
+
+
+# ---- real services for job operations (test_job_control.py, test_browser_jobs.py) ------------------------
+@pytest.fixture(scope="session")
+def flink_layout(tmp_path_factory):
+    """One standalone Flink cluster for the session, on free ports under its own var dir; always stopped."""
+    from sessions.services import flink_cluster
+    from tests import flink_services
+
+    layout = flink_cluster.ClusterLayout(tmp_path_factory.mktemp("luna-var") / "flink", flink_services.free_port(),
+                                         flink_services.free_port(), slots=4)
+    try:
+        flink_cluster.start(layout)
+        yield layout
+    finally:
+        flink_cluster.stop(layout)
+
+
+@pytest.fixture(scope="session")
+def celery_services(flink_layout, django_db_setup, tmp_path_factory):
+    """A real Celery worker (Redis broker, its own queue) whose tasks use the test database and the test cluster."""
+    from luna.celery import app
+    from sessions.services.jobs import database_url_for_jobs
+    from tests import flink_services
+
+    queue = flink_services.new_queue()
+    env = flink_services.celery_env(flink_layout, database_url_for_jobs(), tmp_path_factory.mktemp("luna-data"), queue)
+    services = flink_services.CeleryServices(env, tmp_path_factory.mktemp("celery-logs"), queue)
+    previous = flink_services.point_app_at(app, env["CELERY_BROKER_URL"], queue)
+    try:
+        services.start("worker", "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", f"{queue}@%h",
+                       "--without-gossip", "--without-mingle", ready="ready.")
+        yield services
+    finally:
+        for process in list(services.processes):
+            services.stop(process)
+        flink_services.point_app_at(app, *previous)
+
+
+@pytest.fixture
+def job_services(celery_services, flink_layout, transactional_db, settings):
+    """Per test: an empty data dir, this process's settings pointing at the test cluster, no job left behind."""
+    import shutil
+    from pathlib import Path
+
+    from tests import flink_services
+
+    data_dir = Path(celery_services.env["LUNA_DATA_DIR"])
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir()
+    settings.LUNA_DATA_DIR = str(data_dir)
+    settings.LUNA_FLINK_TARGET = flink_layout.rest_url
+    yield celery_services
+    flink_services.cancel_all_jobs(flink_layout)

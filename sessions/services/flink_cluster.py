@@ -134,13 +134,17 @@ def overview(rest_url: str) -> dict | None:
 
 
 def start(layout: ClusterLayout | None = None, wait_s: float = 90.0) -> dict:
-    """Start JobManager + TaskManager and wait until a TaskManager has registered its slots."""
+    """Start JobManager + TaskManager (only a TaskManager when the JobManager answers without one) and wait
+    until a TaskManager has registered its slots."""
     layout = layout or default_layout()
     current = overview(layout.rest_url)
     if current and current.get("taskmanagers", 0) > 0:
         return current
     write_config(layout)
-    subprocess.run([str(flink_home() / "bin" / "start-cluster.sh")], env=script_env(layout), check=True, capture_output=True)
+    if current is None:
+        subprocess.run([str(flink_home() / "bin" / "start-cluster.sh")], env=script_env(layout), check=True, capture_output=True)
+    elif not daemon_pids(layout):
+        start_taskmanager(layout)
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         current = overview(layout.rest_url)

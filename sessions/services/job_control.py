@@ -7,6 +7,7 @@ and no local Flink client needed). When the Python program fails, Flink's answer
 the driver's own output (the traceback) is read back from the JobManager log and stored with the error.
 """
 import re
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -53,11 +54,14 @@ def client_for(url: str | None = None) -> FlinkClient:
 
 
 def ensure_cluster(url: str, progress: Progress = _quiet) -> None:
-    """A managed cluster is started when down; an external one must answer (else FlinkUnavailable)."""
+    """A managed cluster is started (or given a TaskManager) when needed; an external one must answer."""
     layout = managed_layout(url)
     if layout is not None and not (flink_cluster.overview(url) or {}).get("taskmanagers"):
         progress("starting the Flink cluster")
-        flink_cluster.start(layout)
+        try:
+            flink_cluster.start(layout)
+        except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+            raise FlinkError(f"could not start the managed Flink cluster under {layout.root}: {exc}") from None
     FlinkClient(url).overview()
 
 

@@ -12,6 +12,7 @@ The decisions (`observe`, `next_step`) are pure functions of recorded REST answe
 import fcntl
 import logging
 import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -201,7 +202,7 @@ def heal_cluster(url: str, runs: list[JobRun]) -> bool:
         try:
             flink_cluster.start_taskmanager(layout) if overview else flink_cluster.start(layout)
             outcome, error = AttemptOutcome.SUCCEEDED, ""
-        except (OSError, RuntimeError, FlinkError) as exc:
+        except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
             outcome, error = AttemptOutcome.FAILED, str(exc)
         for run in runs:
             JobAttempt.objects.create(run=run, number=0, kind=kind, outcome=outcome, reason=reason, error=error,

@@ -66,6 +66,9 @@ def run_job(version: TemplateVersion, bounded: bool, target: str | None = None) 
     if target != "local":
         from . import job_control
 
+        active = None if bounded else job_control.active_run(version.template_id)
+        if active is not None:
+            return active  # already on the cluster, or being resubmitted by the monitor: never a second copy
         run = job_control.launch(version, bounded=bounded, url=target)
         return job_control.wait_finished(run) if bounded else run
     run = JobRun.objects.create(

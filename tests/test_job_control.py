@@ -1,0 +1,140 @@
+"""Job operations end to end: a real Celery worker (Redis), a real standalone Flink cluster, the real job.
+
+The cluster and the worker are shared by the session (tests/conftest.py); each test leaves no job behind.
+"""
+import json
+import os
+import signal
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from sessions.choices import AttemptKind, JobState
+from sessions.models import JobRun, Session
+from sessions.services import flink_cluster
+from sessions.services.flink_rest import FlinkClient
+from tests.factories import DEMO_PATH, logged_in, make_user
+from tests.flink_services import wait_for
+
+pytestmark = [pytest.mark.flink, pytest.mark.django_db(transaction=True)]
+
+
+def write_batch(data_dir: Path, *, orders: int, seed: int, end: datetime, first: bool) -> tuple[list[dict], int]:
+    """Demo logs for `orders` orders ending at `end`: the manifest's orders and how many lines the files hold.
+
+    The demo template with a 3 s quiet-source timeout (instead of 30 s): the sessions of the newest 20 minutes
+    of event time are written by the timeout, and the tests wait for them.
+    """
+    document = json.loads(DEMO_PATH.read_text())
+    document["session"]["timeout"] = "3s"
+    template = data_dir.parent / "mobile-pay-fast.json"
+    template.write_text(json.dumps(document))
+    manifest = data_dir / "mobile-pay" / "expected.jsonl"
+    manifest.unlink(missing_ok=True)
+    call_command("demo_data", orders=orders, seed=seed, data_dir=data_dir, days=0.05, end=end.isoformat(),
+                 template=template, no_import=not first)
+    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
+    summary = next(row for row in rows if row.get("summary"))
+    return [row for row in rows if "order_id" in row], sum(summary["lines"].values())
+
+
+def stored_conclusions(keys: set[str]) -> dict[str, list[str]]:
+    stored: dict[str, list[str]] = {}
+    for key, conclusion in Session.objects.filter(session_key__in=keys).order_by("start_ms").values_list("session_key", "primary_conclusion"):
+        stored.setdefault(key, []).append(conclusion)
+    return stored
+
+
+def all_stored(orders: list[dict]) -> bool:
+    """Every order has exactly its expected sessions with the planted conclusions (none lost, none doubled)."""
+    return stored_conclusions({o["order_id"] for o in orders}) == {o["order_id"]: o["expected"] for o in orders}
+
+
+def run_action(client, action: str, timeout: float = 180.0) -> dict:
+    """Press a button of the jobs page (as its script does) and follow the task to its end."""
+    response = client.post(f"/jobs/mobile-pay/{action}/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 202, response.content
+    status_url = response.json()["status_url"]
+    status: dict = {}
+
+    def done() -> bool:
+        nonlocal status
+        status = client.get(status_url).json()
+        return status["done"]
+
+    assert wait_for(done, timeout), status
+    assert status["state"] == "SUCCESS", f"{status['error']}\n{status['traceback']}"
+    return status["result"]
+
+
+def records_in(url: str, jid: str) -> int:
+    return FlinkClient(url).job(jid).records_in
+
+
+def test_start_stop_with_savepoint_and_restart_lose_and_duplicate_nothing(job_services, flink_layout):
+    data = Path(job_services.env["LUNA_DATA_DIR"])
+    admin = logged_in(make_user("ops", "admin"))
+    end = datetime.now(timezone.utc) - timedelta(hours=2)
+    first, _ = write_batch(data, orders=120, seed=21, end=end, first=True)
+
+    started = run_action(admin, "start")
+    run = JobRun.objects.get(pk=started["run"])
+    assert run.state == JobState.RUNNING and run.flink_job_id
+    assert FlinkClient(flink_layout.rest_url).job(run.flink_job_id).state == "RUNNING"
+    page = admin.get("/jobs/").content.decode()
+    assert "Running" in page and run.flink_job_id[:8] in page
+    assert wait_for(lambda: all_stored(first), 150, 1.0), "the first batch's sessions are all stored"
+
+    stopped = run_action(admin, "stop")
+    run.refresh_from_db()
+    assert run.state == JobState.STOPPED and stopped["savepoint"] == run.savepoint_path
+    assert Path(run.savepoint_path.removeprefix("file:")).is_dir(), "the savepoint exists on disk"
+    assert FlinkClient(flink_layout.rest_url).job(run.flink_job_id).state == "FINISHED"
+
+    # New logs arrive while the job is stopped; the restarted job must read them, and only them.
+    second, second_lines = write_batch(data, orders=60, seed=22, end=end + timedelta(minutes=90), first=False)
+    restarted = run_action(admin, "restart")
+    run2 = JobRun.objects.get(pk=restarted["run"])
+    assert run2.previous_id == run.pk and run2.restored_from == run.savepoint_path
+    assert run2.state == JobState.RUNNING and run2.flink_job_id != run.flink_job_id
+    assert FlinkClient(flink_layout.rest_url).checkpoints(run2.flink_job_id).restored_path == run.savepoint_path
+
+    assert wait_for(lambda: all_stored(first + second), 150, 1.0), "both batches stored, nothing lost or doubled"
+    assert wait_for(lambda: records_in(flink_layout.rest_url, run2.flink_job_id) >= second_lines, 40, 2.0)
+    assert records_in(flink_layout.rest_url, run2.flink_job_id) == second_lines, "no file of the first batch was read again"
+    assert Session.objects.count() == sum(o["sessions"] for o in first + second)
+
+
+def test_the_monitor_replaces_a_killed_taskmanager_and_records_the_restart(job_services, flink_layout):
+    data = Path(job_services.env["LUNA_DATA_DIR"])
+    admin = logged_in(make_user("ops", "admin"))
+    end = datetime.now(timezone.utc) - timedelta(hours=2)
+    first, _ = write_batch(data, orders=40, seed=31, end=end, first=True)
+    run = JobRun.objects.get(pk=run_action(admin, "start")["run"])
+    beat = job_services.start("beat", "beat", "--loglevel", "INFO", ready="beat: Starting")
+    try:
+        assert wait_for(lambda: JobRun.objects.get(pk=run.pk).last_checkpoint_id, 60, 1.0), (
+            "beat → monitor records checkpoints\n" + job_services.log("beat") + job_services.log("worker"))
+        [taskmanager] = flink_cluster.daemon_pids(flink_layout)
+        os.kill(taskmanager, signal.SIGKILL)
+
+        def recovered() -> bool:
+            current = JobRun.objects.get(pk=run.pk)
+            return current.state == JobState.RUNNING and current.restarts >= 1 and current.attempts.filter(kind=AttemptKind.TASKMANAGER).exists()
+
+        assert wait_for(recovered, 120, 1.0), job_services.log("worker")
+        run.refresh_from_db()
+        attempt = run.attempts.get(kind=AttemptKind.TASKMANAGER)
+        assert attempt.outcome == "succeeded" and "no TaskManager" in attempt.reason
+        assert flink_cluster.daemon_pids(flink_layout) and taskmanager not in flink_cluster.daemon_pids(flink_layout)
+        assert run.flink_job_id == JobRun.objects.get(pk=run.pk).flink_job_id, "Flink restored the same job from its checkpoint"
+
+        # The recovered job keeps working: a batch written after the kill is stored too.
+        second, _ = write_batch(data, orders=20, seed=32, end=end + timedelta(minutes=90), first=False)
+        assert wait_for(lambda: all_stored(first + second), 120, 1.0)
+        page = admin.get("/jobs/").content.decode()
+        assert "Started a lost TaskManager" in page
+    finally:
+        job_services.stop(beat)
