@@ -44,6 +44,11 @@ class JobState(models.TextChoices):
         """States the monitor polls and may act on (transitions in flight belong to their task)."""
         return [cls.RUNNING, cls.RESTARTING]
 
+    @classmethod
+    def transitional(cls) -> list[str]:
+        """States a task holds while it works; the monitor takes a run back if one lasts too long (a lost worker)."""
+        return [cls.SUBMITTING, cls.STOPPING]
+
 
 class JobAction(models.TextChoices):
     """What an operator can ask of a template's job; each is one Celery task."""

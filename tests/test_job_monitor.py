@@ -248,6 +248,25 @@ def test_a_poll_records_a_running_job_but_never_overwrites_an_operators_transiti
     assert JobRun.objects.filter(pk=run.pk, state=JobState.STOPPING, records_in=0).exists()
 
 
+def test_a_run_left_stopping_by_a_lost_worker_is_taken_back_after_a_while(run):
+    run.flink_job_id = RUNNING["jid"]
+    run.state, run.state_since = JobState.STOPPING, NOW - timedelta(minutes=5)
+    run.save()
+    flink = RecordedFlink(job_routes(RUNNING, "checkpoints_running"))
+    assert job_monitor.poll_all(NOW) == {"polled": 0, "repaired": 0, "unreachable": 0}, "a task may still hold it"
+
+    JobRun.objects.filter(pk=run.pk).update(state_since=NOW - timedelta(minutes=11))
+    job_monitor.poll_run(JobRun.objects.get(pk=run.pk), flink, NOW)
+    assert JobRun.objects.get(pk=run.pk).state == JobState.RUNNING, "Flink says it still runs"
+
+
+def test_a_submission_whose_worker_died_before_flink_answered_fails_with_a_reason(run):
+    JobRun.objects.filter(pk=run.pk).update(flink_job_id="", state=JobState.SUBMITTING, state_since=NOW - timedelta(minutes=11))
+    assert job_monitor.poll_run(JobRun.objects.get(pk=run.pk), RecordedFlink({}), NOW) is True
+    run.refresh_from_db()
+    assert run.state == JobState.FAILED and "submission interrupted" in run.error
+
+
 # ---- the managed cluster ----------------------------------------------------------------------------------------
 @pytest.fixture
 def managed(monkeypatch, tmp_path) -> dict[str, Any]:

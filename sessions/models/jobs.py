@@ -43,6 +43,8 @@ class JobRun(models.Model):
     restarts = models.IntegerField(default=0, help_text="Flink's own restarts plus the monitor's resubmissions.")
     carried_restarts = models.IntegerField(default=0, help_text="Restarts of earlier Flink jobs of this run.")
     next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Back-off: no resubmission before this.")
+    state_since = models.DateTimeField(null=True, blank=True,
+                                       help_text="When a task put the run in a transitional state (submitting, stopping).")
     polled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -134,7 +134,7 @@ def launch(version: TemplateVersion, *, bounded: bool = False, restore: str = ""
     client = FlinkClient(url)
     run = JobRun.objects.create(
         version=version, mode=JobMode.BOUNDED if bounded else JobMode.CONTINUOUS, target=url, state=JobState.SUBMITTING,
-        started_at=timezone.now(), previous=previous, restored_from=restore,
+        started_at=timezone.now(), state_since=timezone.now(), previous=previous, restored_from=restore,
     )
     try:
         jid = live_job_named(client, job_config(version, bounded).job_name) or submit(run, client, restore, progress)
@@ -238,8 +238,8 @@ def _claim(template_id: int, state: str) -> tuple[JobRun, str]:
         ).first()
         if run is None or not run.flink_job_id:
             raise JobControlError("no running job to stop")
-        was, run.state = run.state, state
-        run.save(update_fields=["state"])
+        was, run.state, run.state_since = run.state, state, timezone.now()
+        run.save(update_fields=["state", "state_since"])
     return run, was
 
 

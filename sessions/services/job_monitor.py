@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from jobs.sessionize.logic.durations import parse_duration_ms
@@ -32,6 +33,7 @@ from . import flink_cluster, job_control
 from .flink_rest import Backpressure, CheckpointInfo, FlinkClient, FlinkError, FlinkUnavailable, JobDetail, JobNotFound
 
 log = logging.getLogger(__name__)
+STUCK_AFTER = timedelta(minutes=10)  # a task holding a run longer than this died with its worker
 RESTARTING_STATES = {"CREATED", "INITIALIZING", "RESTARTING", "FAILING", "RECONCILING", "SUSPENDED"}
 TERMINAL = {"FAILED": JobState.FAILED, "CANCELED": JobState.CANCELED, "FINISHED": JobState.FINISHED}
 
@@ -173,8 +175,9 @@ def _restarts(client: FlinkClient, jid: str) -> int:
 # ---- the beat task's body -----------------------------------------------------------------------------------
 def poll_all(now: datetime | None = None) -> dict[str, int]:
     """Poll every watched run, cluster by cluster. Returns counts for the task result."""
+    now = now or timezone.now()
     counts = {"polled": 0, "repaired": 0, "unreachable": 0}
-    runs = list(JobRun.objects.filter(state__in=JobState.watched()).exclude(target="local").select_related("version"))
+    runs = list(JobRun.objects.filter(pollable(now)).exclude(target="local").select_related("version"))
     for url in sorted({run.target for run in runs}):
         on_cluster = [run for run in runs if run.target == url]
         if not heal_cluster(url, on_cluster):
@@ -182,8 +185,13 @@ def poll_all(now: datetime | None = None) -> dict[str, int]:
             continue
         client = FlinkClient(url)
         for run in on_cluster:
-            counts["repaired" if poll_run(run, client, now or timezone.now()) else "polled"] += 1
+            counts["repaired" if poll_run(run, client, now) else "polled"] += 1
     return counts
+
+
+def pollable(now: datetime) -> Q:
+    """Runs the monitor may record and repair: watched ones, and ones a task has held for too long."""
+    return Q(state__in=JobState.watched()) | Q(state__in=JobState.transitional(), state_since__lt=now - STUCK_AFTER)
 
 
 def heal_cluster(url: str, runs: list[JobRun]) -> bool:
@@ -212,6 +220,10 @@ def heal_cluster(url: str, runs: list[JobRun]) -> bool:
 
 def poll_run(run: JobRun, client: FlinkClient, now: datetime) -> bool:
     """Record one run's snapshot; resubmit it when Flink gave up on it or lost it. True when it acted."""
+    if not run.flink_job_id:  # its submitting task died before Flink answered
+        JobRun.objects.filter(pollable(now), pk=run.pk).update(
+            state=JobState.FAILED, finished_at=now, error="submission interrupted (the worker was lost); start again")
+        return True
     try:
         snap = snapshot(client, run.flink_job_id)
     except JobNotFound as exc:
@@ -221,11 +233,11 @@ def poll_run(run: JobRun, client: FlinkClient, now: datetime) -> bool:
     fields = observe(run, snap, now, newest_input_ms(run.version))
     if fields["state"] == JobState.FAILED:
         fields.pop("state")
-        _update(run, fields)
+        _update(run, fields, now)
         return repair(run, client, now, snap.failures[0] if snap.failures else "job FAILED")
     if fields["state"] in (JobState.CANCELED, JobState.FINISHED):
         fields["finished_at"] = now
-    _update(run, fields)
+    _update(run, fields, now)
     return False
 
 
@@ -246,7 +258,7 @@ def repair(run: JobRun, client: FlinkClient, now: datetime, reason: str) -> bool
             error=f"gave up after {step.number - 1} resubmissions (LUNA_JOB_RESTART_LIMIT):\n{reason}")
         return True
     # Claim the run so a concurrent poll cannot resubmit it a second time.
-    if not JobRun.objects.filter(pk=run.pk, flink_job_id=run.flink_job_id, state__in=JobState.watched()).update(state=JobState.SUBMITTING):
+    if not JobRun.objects.filter(pollable(now), pk=run.pk, flink_job_id=run.flink_job_id).update(state=JobState.SUBMITTING, state_since=now):
         return False
     return _resubmit(run, client, now, step, reason, policy)
 
@@ -274,9 +286,9 @@ def _resubmit(run: JobRun, client: FlinkClient, now: datetime, step: Step, reaso
     return True
 
 
-def _update(run: JobRun, fields: dict[str, Any]) -> None:
+def _update(run: JobRun, fields: dict[str, Any], now: datetime) -> None:
     """Write the snapshot unless an operator's task took the run over meanwhile (stop, cancel, restart)."""
-    JobRun.objects.filter(pk=run.pk, flink_job_id=run.flink_job_id, state__in=JobState.watched()).update(**fields)
+    JobRun.objects.filter(pollable(now), pk=run.pk, flink_job_id=run.flink_job_id).update(**fields)
 
 
 @contextmanager
