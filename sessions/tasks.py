@@ -13,7 +13,7 @@ from django.db import OperationalError
 
 from .choices import JobAction
 from .models import AnalysisTemplate, JobRun
-from .services import job_control, job_monitor, reports
+from .services import job_control, job_monitor, late_replay, reports
 from .services.flink_rest import FlinkUnavailable
 
 
@@ -21,6 +21,13 @@ from .services.flink_rest import FlinkUnavailable
 def build_correlation_report(template_id: int) -> int:
     """Build and store the template's correlation report; returns the report id."""
     return reports.build_report(AnalysisTemplate.objects.get(pk=template_id)).pk
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def replay_late_events(template_id: int | None = None) -> dict[str, int]:
+    """Beat entry `replay-late-events`: re-apply queued late events (all templates when no id is given)."""
+    templates = AnalysisTemplate.objects.filter(pk=template_id) if template_id else AnalysisTemplate.objects.all()
+    return {t.name: late_replay.replay_late_events(t).replayed for t in templates}
 
 
 # ---- job operations ------------------------------------------------------------------------------------------

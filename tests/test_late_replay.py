@@ -76,3 +76,12 @@ def test_a_late_supplement_nobody_owns_becomes_a_dead_letter(demo_template):
     letter = DeadLetter.objects.get()
     assert "T-NOBODY" in letter.reason and letter.reason.startswith("orphan supplement")
     assert not LateEvent.objects.filter(replayed_ms__isnull=True).exists()
+
+
+def test_the_celery_task_replays_every_template(demo_template):
+    from sessions.tasks import replay_late_events as task
+
+    store_like_the_job(demo_template, [*in_time_order(payment_flow("O1", T0, steps=("order", "verified"))),
+                                       order_line(T0 + 5 * HOUR, "O2"), delivery_line(T0 + MINUTE, "T-O1")])
+    assert task.apply(args=()).get() == {"mobile-pay": 1}
+    assert "delivery" in set(Session.objects.get(session_key="O1").nodes.values_list("node", flat=True))

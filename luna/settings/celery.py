@@ -30,4 +30,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _MONITOR_EVERY,
         "options": {"expires": _MONITOR_EVERY},
     },
+    # Why: events beyond allowed_lateness wait in luna_late_event; this re-applies them to the stored sessions
+    # (SPEC §4), so a late delivery flips a "lost order" within a minute without anyone pressing a button.
+    "replay-late-events": {
+        "task": "sessions.tasks.replay_late_events",
+        "schedule": env.float("LUNA_LATE_REPLAY_INTERVAL", default=60.0),
+        "options": {"expires": 60.0},
+    },
 }
