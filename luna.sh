@@ -104,7 +104,7 @@ up() {
   start_bg celery "$VENV/bin/celery" -A luna worker --beat --loglevel INFO --concurrency 2
   log "Flink: submitting the mobile-pay job (continuous: new files are picked up)"
   start_bg job "${manage[@]}" run_job mobile-pay --target "http://localhost:${LUNA_FLINK_REST_PORT:-8081}"
-  start_bg live "${manage[@]}" demo_data --live 7200 --orders 50 --no-import
+  start_bg live "${manage[@]}" demo_data --live 7200 --orders 0 --no-import
   start_bg web "${manage[@]}" runserver "0.0.0.0:$PORT" --noreload
   for _ in $(seq 1 30); do curl -s -o /dev/null "http://127.0.0.1:$PORT/login/" && break; sleep 1; done
   cat <<MSG

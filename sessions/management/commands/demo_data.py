@@ -95,9 +95,12 @@ class Command(BaseCommand):
                 last[0] = done
                 self.stderr.write(f"  … {done:,} orders")
 
-        summary = dd.write_backlog(document, data_dir, orders=orders, seed=seed, start_ms=start_ms, end_ms=end_ms,
-                                   run_id=run_id, progress=progress, shuffle_window_ms=window_ms)
-        self._report(summary, data_dir)
+        if orders or not options["live"]:
+            # A live-only run (--orders 0 --live N) writes no backlog and leaves the ground truth alone: a second
+            # backlog spanning past days would be read in no particular order next to the first one.
+            summary = dd.write_backlog(document, data_dir, orders=orders, seed=seed, start_ms=start_ms, end_ms=end_ms,
+                                       run_id=run_id, progress=progress, shuffle_window_ms=window_ms)
+            self._report(summary, data_dir)
 
         if options["live"] > 0:
             self._live(document, data_dir, seed, run_id, orders, window_ms, options)
