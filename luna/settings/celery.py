@@ -3,11 +3,14 @@ from .env import VAR_DIR, env
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
-    _queue = VAR_DIR / "celery-broker"
+    _queue, _processed = VAR_DIR / "celery-broker", VAR_DIR / "celery-processed"
+    for _folder in (_queue, _processed):  # kombu's filesystem transport does not create them
+        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),
-        "processed_folder": str(VAR_DIR / "celery-processed"),
+        "processed_folder": str(_processed),
+        "store_processed": False,
     }
 # Several Luna installations (or test runs) may share one Redis: each consumes only its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env.str("LUNA_CELERY_QUEUE", default="luna")
