@@ -86,6 +86,15 @@ start_bg() {  # start_bg <name> <command...>
   echo $! > "$RUN_DIR/$name.pid"
 }
 
+wait_for_job_running() {
+  local url="http://localhost:${LUNA_FLINK_REST_PORT:-8081}/jobs/overview"
+  for _ in $(seq 1 60); do
+    curl -s "$url" | grep -q '"state":"RUNNING"' && { sleep 5; return; }
+    sleep 1
+  done
+  log "the job is not RUNNING yet; see the Jobs page"
+}
+
 up() {
   deps
   local manage=("$PY" manage.py)
@@ -103,7 +112,10 @@ up() {
   log "Celery: starting a worker with beat (the job monitor polls the cluster every 10 s)"
   start_bg celery "$VENV/bin/celery" -A luna worker --beat --loglevel INFO --concurrency 2
   log "Flink: submitting the mobile-pay job (continuous: new files are picked up)"
-  start_bg job "${manage[@]}" run_job mobile-pay --target "http://localhost:${LUNA_FLINK_REST_PORT:-8081}"
+  "${manage[@]}" run_job mobile-pay --target "http://localhost:${LUNA_FLINK_REST_PORT:-8081}" | tail -1
+  # The file source reads files in no particular order: let its first scan take the backlog before live
+  # files (newer events) appear, or the backlog's first hours would be late (queued and replayed, not lost).
+  wait_for_job_running
   start_bg live "${manage[@]}" demo_data --live 7200 --orders 0 --no-import
   start_bg web "${manage[@]}" runserver "0.0.0.0:$PORT" --noreload
   for _ in $(seq 1 30); do curl -s -o /dev/null "http://127.0.0.1:$PORT/login/" && break; sleep 1; done
