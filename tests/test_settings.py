@@ -1,0 +1,57 @@
+"""Configuration comes from the environment: DATABASE_URL picks SQLite, MySQL (PyMySQL) or TiDB (django-tidb)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobs.sessionize.sink.dialects import MYSQL, SQLITE, TIDB, connect
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = (
+    "import django, json; django.setup(); from django.conf import settings; from django.db import connections; "
+    "from sessions.services.jobs import database_url_for_jobs; d = settings.DATABASES['default']; "
+    "print(json.dumps([d['ENGINE'], d.get('NAME'), d.get('PORT'), type(connections['default']).__module__, "
+    "database_url_for_jobs(), settings.CELERY_BROKER_URL]))"
+)
+
+
+def settings_for(tmp_path: Path, **env: str) -> list:
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    environment.update(DJANGO_SETTINGS_MODULE="luna.settings", LUNA_VAR_DIR=str(tmp_path), **env)
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=environment, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_embedded_default_is_a_sqlite_file_and_a_filesystem_broker(tmp_path):
+    engine, name, _, _, job_url, broker = settings_for(tmp_path)
+    assert engine == "django.db.backends.sqlite3" and name == str(tmp_path / "luna.sqlite3")
+    assert job_url == f"sqlite:///{tmp_path / 'luna.sqlite3'}"
+    assert broker == "filesystem://" and (tmp_path / "celery-broker").is_dir()
+
+
+def test_mysql_urls_use_pymysql(tmp_path):
+    engine, name, port, backend, job_url, _ = settings_for(tmp_path, DATABASE_URL="mysql://luna:s3cret@db.local:3307/luna")
+    assert (engine, name, port, backend) == ("django.db.backends.mysql", "luna", 3307, "django.db.backends.mysql.base")
+    assert job_url == "mysql://luna:s3cret@db.local:3307/luna"
+    import MySQLdb  # noqa: F401  PyMySQL installed itself under the name Django's backend imports
+
+    assert "pymysql" in sys.modules["MySQLdb"].__name__
+
+
+def test_tidb_urls_select_django_tidb(tmp_path):
+    engine, name, port, backend, job_url, _ = settings_for(tmp_path, DATABASE_URL="tidb://root:@tidb.local:4000/luna")
+    assert (engine, name, port, backend) == ("django_tidb", "luna", 4000, "django_tidb.base")
+    assert job_url.startswith("tidb://root:@tidb.local:4000/luna")
+
+
+@pytest.mark.parametrize("url, dialect", [("sqlite:////tmp/x.sqlite3", SQLITE), ("mysql://a:b@h/db", MYSQL), ("tidb://a:b@h:4000/db", TIDB)])
+def test_the_job_sink_reads_the_same_urls(url, dialect):
+    assert connect(url)[0] is dialect
+
+
+def test_an_unknown_scheme_is_a_clear_error():
+    with pytest.raises(ValueError, match="unsupported DATABASE_URL scheme"):
+        connect("postgres://x/y")
