@@ -58,10 +58,20 @@ class RouteInput(FlatMapFunction):
 
 
 class _PickledState:
-    """A ValueState holding one pickled Python object per key."""
+    """A ValueState holding one pickled Python object per key, cleared when the object is empty."""
 
     def open_state(self, runtime_context: RuntimeContext, name: str) -> None:
         self.state = runtime_context.get_state(ValueStateDescriptor(name, Types.PICKLED_BYTE_ARRAY()))
+
+    def store(self, state: Any, ctx: Any, next_timer: int | None) -> bool:
+        """Keep (and arm the next event-time timer) or forget; False when the key's state was cleared."""
+        if state.is_empty():
+            self.state.clear()
+            return False
+        self.state.update(state)
+        if next_timer is not None:
+            ctx.timer_service().register_event_time_timer(next_timer)
+        return True
 
 
 class RouteSupplements(KeyedProcessFunction, _PickledState):
@@ -92,13 +102,7 @@ class RouteSupplements(KeyedProcessFunction, _PickledState):
         self._save(state, ctx)
 
     def _save(self, state: JoinKeyState, ctx: Any) -> None:
-        if state.is_empty():
-            self.state.clear()
-            return
-        self.state.update(state)
-        due = state.next_timer(self.template)
-        if due is not None:
-            ctx.timer_service().register_event_time_timer(due)
+        self.store(state, ctx, None if state.is_empty() else state.next_timer(self.template))
 
 
 class CorrelateSessions(KeyedProcessFunction, _PickledState):
@@ -134,14 +138,8 @@ class CorrelateSessions(KeyedProcessFunction, _PickledState):
         self._save(state, ctx, arm_timeout=False)
 
     def _save(self, state: SessionKeyState, ctx: Any, arm_timeout: bool) -> None:
-        if state.is_empty():
-            self.state.clear()
-            return
-        self.state.update(state)
-        due = state.next_event_timer(self.template)
-        if due is not None:
-            ctx.timer_service().register_event_time_timer(due)
-        if arm_timeout:
+        kept = self.store(state, ctx, None if state.is_empty() else state.next_event_timer(self.template))
+        if kept and arm_timeout:
             now = ctx.timer_service().current_processing_time()
             at = (now + self.template.timeout_ms) // TIMEOUT_GRANULARITY_MS * TIMEOUT_GRANULARITY_MS + TIMEOUT_GRANULARITY_MS
             ctx.timer_service().register_processing_time_timer(at)
