@@ -1,8 +1,8 @@
 """Pipeline wiring: sources → parse → watermarks → join-value routing → session correlation → sink.
 
-    files per source (SQL filesystem table, raw lines + file path)
+    files per source (SQL filesystem table: raw line, file path, event time + WATERMARK in SQL)
       └─ ParseLine (Python) ── rejected ─────────────────────────────────────────────┐
-           └─ watermarks per source (bounded out-of-orderness)                        │
+           (watermarks per source, idle sources released after the template's timeout) │
                 └─ union ─┬─ baseline ─────────────── keyBy(session key) ─┐           │
                           └─ RouteInput → keyBy(join value)               │           │
                                RouteSupplements ── routed supplements ────┤           │
@@ -14,38 +14,35 @@ from pyflink.datastream import StreamExecutionEnvironment
 from pyflink.table import StreamTableEnvironment
 
 from .config import JobConfig
+from .sql_sources import filesystem_options, source_ddl
 from .functions import REJECTED, CorrelateSessions, EventTime, ParseLine, RouteInput, RouteSupplements, WriteBatches, sink_partition
 
 PICKLED = Types.PICKLED_BYTE_ARRAY()
-
-
-def source_ddl(table: str, path: str, monitor_interval: str | None) -> str:
-    """A filesystem table of raw lines with the file path; `monitor_interval` makes it continuous."""
-    options = {"connector": "filesystem", "path": path, "format": "raw", "raw.charset": "UTF-8"}
-    if monitor_interval:
-        options["source.monitor-interval"] = monitor_interval
-    with_clause = ", ".join(f"'{k}' = '{v.replace(chr(39), chr(39) * 2)}'" for k, v in options.items())
-    return f"CREATE TEMPORARY TABLE `{table}` (line STRING, origin STRING NOT NULL METADATA FROM 'file.path' VIRTUAL) WITH ({with_clause})"
 
 
 def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     """Add the sessionize topology for one template to `env`."""
     tenv = StreamTableEnvironment.create(env)
     tpl = config.template
-    ooo = Duration.of_millis(_ms(tpl["session"].get("out_of_orderness", "10s")))
+    ooo_ms = _ms(tpl["session"].get("out_of_orderness", "10s"))
+    tenv.get_config().set("table.local-time-zone", "UTC")
+    # A source without new lines for the template's timeout stops holding the watermark back (SQL sources
+    # handle idleness in Java; PyFlink's own `with_idleness` pins the watermark at Long.MIN, measured).
+    tenv.get_config().set("table.exec.source.idle-timeout", f"{_ms(tpl['session'].get('timeout', '30s'))} ms")
     parsed_streams, rejected_streams = [], []
     for source in tpl["sources"]:
-        # source
+        # source, with event time and watermark computed in SQL when its time format is expressible there
         table = f"src_{source['name']}"
-        tenv.execute_sql(source_ddl(table, config.source_path(source["location"]), None if config.bounded else config.monitor_interval))
-        lines = tenv.to_data_stream(tenv.from_path(table))
+        options = filesystem_options(config.source_path(source["location"]), None if config.bounded else config.monitor_interval)
+        ddl, sql_watermark = source_ddl(table, source, options, ooo_ms)
+        tenv.execute_sql(ddl)
+        lines = tenv.to_data_stream(tenv.from_path(table))  # keeps the rowtime: records carry their event time
         parsed = lines.process(ParseLine(tpl, source["name"]), output_type=PICKLED).name(f"parse:{source['name']}")
         rejected_streams.append(parsed.get_side_output(REJECTED))
-        # watermarks, per source so a slow source holds the watermark back instead of making others late.
-        # No `with_idleness`: in PyFlink 2.3 it stalls the watermark at Long.MIN for good (measured); a quiet
-        # source is covered by the processing-time timeout, which emits the sessions it holds back.
-        strategy = WatermarkStrategy.for_bounded_out_of_orderness(ooo).with_timestamp_assigner(EventTime())
-        parsed_streams.append(parsed.assign_timestamps_and_watermarks(strategy))
+        if not sql_watermark:  # a strftime pattern SQL cannot express: Python assigns, per source as well
+            strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(ooo_ms)).with_timestamp_assigner(EventTime())
+            parsed = parsed.assign_timestamps_and_watermarks(strategy)
+        parsed_streams.append(parsed)
 
     events = parsed_streams[0].union(*parsed_streams[1:]) if len(parsed_streams) > 1 else parsed_streams[0]
     if config.extra.get("parse_only"):  # benchmark ceiling: sources + parsing + watermarks, nothing after
