@@ -12,7 +12,6 @@ from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.logic.records import Event, parse_line
 from tests.flows import (
     MINUTE,
-    SECOND,
     T0,
     callback_line,
     client_line,

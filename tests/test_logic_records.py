@@ -274,19 +274,11 @@ def test_escaped_surrogate_pairs_are_ordinary_text():
 
 
 def test_a_rule_that_fails_on_a_record_sends_it_to_the_dead_letters_with_the_cel_message():
-    import json as _json
-
-    from jobs.sessionize.logic.records import Rejection as _Rejection
-    from jobs.sessionize.logic.records import parse_line as _parse
-    from jobs.sessionize.logic.template import compile_template as _compile
-    from tests.flows import demo_document
-
-    document = demo_document()
-    document["nodes"][1]["when"] = "event > 5"
-    template = _compile(document)
-    bad = _parse(template, "client", '{"ts": 1795226400000, "event": "pay_page_open", "oid": "o1"}')
-    assert isinstance(bad, _Rejection)
+    template = compile_template(mutated(lambda doc: doc["nodes"][1].update(when="event > 5")))
+    line = '{"ts": 1795226400000, "event": "pay_page_open", "oid": "o1"}'
+    bad = parse_line(template, "client", line)
+    assert isinstance(bad, Rejection)
     assert bad.reason.startswith("rule nodes.pay_page.when failed:")
-    assert bad.raw == '{"ts": 1795226400000, "event": "pay_page_open", "oid": "o1"}'
-    absent = _parse(template, "client", '{"ts": 1795226400000, "oid": "o1"}')
-    assert not isinstance(absent, _Rejection), "a record without the field simply matches no node"
+    assert bad.raw == line
+    absent = parse_line(template, "client", '{"ts": 1795226400000, "oid": "o1"}')
+    assert not isinstance(absent, Rejection), "a record without the field simply matches no node"

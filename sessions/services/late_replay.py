@@ -71,13 +71,12 @@ def _group_by_session_key(
             by_key[parsed.session_key].append(parsed)
             continue
         join_field = tpl.nodes[parsed.node].join.on
-        owners = (
+        owners = list(
             Session.objects.filter(
                 template=template,
                 pk__in=SessionField.objects.filter(template=template, name=join_field, str_value=parsed.join_key).values("session_id"),
             ).values_list("session_key", flat=True).distinct()
         )
-        owners = list(owners)
         if not owners:
             rejects.append(Orphan(parsed, f"late, and no stored session carries {join_field}={parsed.join_key}"))
         for owner in owners:
@@ -100,11 +99,9 @@ def _recorrelate(template: AnalysisTemplate, tpl: CompiledTemplate, session_key:
         correlator.advance(max(correlator.max_ts, event.ts))
     correlator.finish()
     base = max((s.revision for s in stored), default=0)
-    fresh = {uid for uid in correlator.store}
-    stale = [s.pk for s in stored if s.pk not in fresh]
-    outputs: list = [
+    stale = [s.pk for s in stored if s.pk not in correlator.store]
+    emissions = [
         Emission(base + item.revision, item.document, stale)
         for item in sorted(correlator.store.values(), key=lambda s: s.document["start_ms"])
     ]
-    outputs += [o for o in correlator.orphans]
-    return outputs
+    return [*emissions, *correlator.orphans]

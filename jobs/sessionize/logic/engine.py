@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .records import Event, Ignored, Rejection, parse_line
+from .records import Event, Rejection, parse_line
 from .router import JoinKeyState, routing_key
 from .sessions import Emission, Late, Orphan, SessionKeyState
 from .template import CompiledTemplate
