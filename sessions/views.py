@@ -103,6 +103,8 @@ class TemplateImportView(RoleRequiredMixin, FormView):
             return self.form_invalid(form)
         verb = "saved as" if result.created else "unchanged; current version is"
         messages.success(self.request, f"{result.version.template.name}: {verb} v{result.version.number}.")
+        for note in result.rollout:
+            messages.info(self.request, note)
         return redirect("sessions:template", name=result.version.template.name)
 
 

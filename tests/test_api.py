@@ -120,7 +120,7 @@ def test_an_editor_imports_and_reimport_is_a_no_op(demo_template, demo_document,
     changed = dict(demo_document, description="second")
     response = client.post(reverse("template-list"), changed, format="json")
     assert response.status_code == 201
-    assert response.json() | {"fingerprint": None} == {"name": "mobile-pay", "version": 2, "created": True, "fingerprint": None}
+    assert response.json() | {"fingerprint": None} == {"name": "mobile-pay", "version": 2, "created": True, "fingerprint": None, "rollout": []}
     again = client.post(reverse("template-list"), changed, format="json")
     assert again.status_code == 200 and again.json()["created"] is False and again.json()["version"] == 2
     assert TemplateVersion.objects.get(number=2).created_by == users["editor"]

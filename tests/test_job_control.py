@@ -2,54 +2,31 @@
 
 The cluster and the worker are shared by the session (tests/conftest.py); each test leaves no job behind.
 """
-import json
 import os
 import signal
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from sessions.choices import AttemptKind, JobState
 from sessions.models import JobRun, Session
 from sessions.services import flink_cluster
 from sessions.services.flink_rest import FlinkClient
-from tests.factories import DEMO_PATH, logged_in, make_user
+from tests.demo_batches import all_stored, missing_report, write_batch
+from tests.factories import logged_in, make_user
 from tests.flink_services import wait_for
 
 pytestmark = [pytest.mark.flink, pytest.mark.django_db(transaction=True)]
 
 
-def write_batch(data_dir: Path, *, orders: int, seed: int, end: datetime, first: bool) -> tuple[list[dict], int]:
-    """Demo logs for `orders` orders ending at `end`: the manifest's orders and how many lines the files hold.
+def job_report(url: str, run_pk: int) -> str:
+    """Records per vertex of the run's Flink job, late and dead-letter counts, and one differing session's nodes."""
+    from sessions.models import DeadLetter, LateEvent
 
-    The demo template with a 3 s quiet-source timeout (instead of 30 s): the sessions of the newest 20 minutes
-    of event time are written by the timeout, and the tests wait for them.
-    """
-    document = json.loads(DEMO_PATH.read_text())
-    document["session"]["timeout"] = "3s"
-    template = data_dir.parent / "mobile-pay-fast.json"
-    template.write_text(json.dumps(document))
-    manifest = data_dir / "mobile-pay" / "expected.jsonl"
-    manifest.unlink(missing_ok=True)
-    call_command("demo_data", orders=orders, seed=seed, data_dir=data_dir, days=0.05, end=end.isoformat(),
-                 template=template, no_import=not first)
-    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
-    summary = next(row for row in rows if row.get("summary"))
-    return [row for row in rows if "order_id" in row], sum(summary["lines"].values())
-
-
-def stored_conclusions(keys: set[str]) -> dict[str, list[str]]:
-    stored: dict[str, list[str]] = {}
-    for key, conclusion in Session.objects.filter(session_key__in=keys).order_by("start_ms").values_list("session_key", "primary_conclusion"):
-        stored.setdefault(key, []).append(conclusion)
-    return stored
-
-
-def all_stored(orders: list[dict]) -> bool:
-    """Every order has exactly its expected sessions with the planted conclusions (none lost, none doubled)."""
-    return stored_conclusions({o["order_id"] for o in orders}) == {o["order_id"]: o["expected"] for o in orders}
+    job = FlinkClient(url).job(JobRun.objects.get(pk=run_pk).flink_job_id)
+    vertices = [(v.name[:60], v.read_records, v.write_records) for v in job.vertices]
+    return f"\nvertices {vertices}\nlate {LateEvent.objects.count()} dead letters {DeadLetter.objects.count()}"
 
 
 def run_action(client, action: str, timeout: float = 180.0) -> dict:
@@ -101,7 +78,7 @@ def test_start_stop_with_savepoint_and_restart_lose_and_duplicate_nothing(job_se
     assert run2.state == JobState.RUNNING and run2.flink_job_id != run.flink_job_id
     assert FlinkClient(flink_layout.rest_url).checkpoints(run2.flink_job_id).restored_path == run.savepoint_path
 
-    assert wait_for(lambda: all_stored(first + second), 150, 1.0), "both batches stored, nothing lost or doubled"
+    assert wait_for(lambda: all_stored(first + second), 150, 1.0), "both batches stored, nothing lost or doubled: " + missing_report(first + second)
     assert wait_for(lambda: records_in(flink_layout.rest_url, run2.flink_job_id) >= second_lines, 40, 2.0)
     assert records_in(flink_layout.rest_url, run2.flink_job_id) == second_lines, "no file of the first batch was read again"
     assert Session.objects.count() == sum(o["sessions"] for o in first + second)
@@ -117,6 +94,7 @@ def test_the_monitor_replaces_a_killed_taskmanager_and_records_the_restart(job_s
     try:
         assert wait_for(lambda: JobRun.objects.get(pk=run.pk).last_checkpoint_id, 60, 1.0), (
             "beat → monitor records checkpoints\n" + job_services.log("beat") + job_services.log("worker"))
+        job_id_before_the_kill = JobRun.objects.get(pk=run.pk).flink_job_id
         [taskmanager] = flink_cluster.daemon_pids(flink_layout)
         os.kill(taskmanager, signal.SIGKILL)
 
@@ -129,11 +107,12 @@ def test_the_monitor_replaces_a_killed_taskmanager_and_records_the_restart(job_s
         attempt = run.attempts.get(kind=AttemptKind.TASKMANAGER)
         assert attempt.outcome == "succeeded" and "no TaskManager" in attempt.reason
         assert flink_cluster.daemon_pids(flink_layout) and taskmanager not in flink_cluster.daemon_pids(flink_layout)
-        assert run.flink_job_id == JobRun.objects.get(pk=run.pk).flink_job_id, "Flink restored the same job from its checkpoint"
+        assert run.flink_job_id == job_id_before_the_kill, "Flink restored the same job from its checkpoint"
 
         # The recovered job keeps working: a batch written after the kill is stored too.
         second, _ = write_batch(data, orders=20, seed=32, end=end + timedelta(minutes=90), first=False)
-        assert wait_for(lambda: all_stored(first + second), 120, 1.0)
+        assert wait_for(lambda: all_stored(first + second), 120, 1.0), (
+            missing_report(first + second) + job_report(flink_layout.rest_url, run.pk))
         page = admin.get("/jobs/").content.decode()
         assert "Started a lost TaskManager" in page
     finally:

@@ -20,6 +20,9 @@ class JobConfig:
     monitor_interval: str = "1s"
     flush_interval_ms: int = 500
     flush_rows: int = 1000
+    buffer_timeout_ms: int | None = None  # Flink's network buffer timeout (None: Flink's 100 ms)
+    updates_dir: str = ""  # published template versions, read by the running job (broadcast stream)
+    kafka: dict[str, str] = field(default_factory=dict)  # bootstrap_servers, group_id, connector_jar: sources are topics
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -23,6 +23,8 @@ def make_env(config: JobConfig) -> StreamExecutionEnvironment:
     conf.set_string("python.executable", sys.executable)
     conf.set_string("python.client.executable", sys.executable)
     conf.set_string("pipeline.name", config.job_name)
+    if config.kafka.get("connector_jar"):  # flink-sql-connector-kafka, shipped with the job
+        conf.set_string("pipeline.jars", "file://" + os.path.abspath(config.kafka["connector_jar"]))
     if config.bounded:  # a backfill that fails should say why at once, not retry for minutes
         conf.set_string("restart-strategy.type", "none")
     else:
@@ -37,6 +39,8 @@ def make_env(config: JobConfig) -> StreamExecutionEnvironment:
         conf.set_string("execution.checkpointing.dir", config.checkpoint_dir)
     env = StreamExecutionEnvironment.get_execution_environment(conf)
     env.set_parallelism(config.parallelism)
+    if config.buffer_timeout_ms is not None:  # each keyed hand-off waits up to this long to fill a network buffer
+        env.set_buffer_timeout(config.buffer_timeout_ms)
     env.get_config().set_auto_watermark_interval(200)  # periodic watermarks; 0 would disable them
     if config.checkpoint_interval_ms and not config.bounded:
         env.enable_checkpointing(config.checkpoint_interval_ms, CheckpointingMode.EXACTLY_ONCE)

@@ -1,76 +1,118 @@
-"""Pipeline wiring: sources → parse → watermarks → join-value routing → session correlation → sink.
+"""Pipeline wiring: sources → parse/route → join-value routing → session correlation → sink.
 
-    files per source (SQL filesystem table: raw line, file path, event time + WATERMARK in SQL)
-      └─ ParseLine (Python) ── rejected ─────────────────────────────────────────────┐
-           (watermarks per source, idle sources released after the template's timeout) │
-                └─ union ─┬─ baseline ─────────────── keyBy(session key) ─┐           │
-                          └─ RouteInput → keyBy(join value)               │           │
-                               RouteSupplements ── routed supplements ────┤           │
-                                                                           CorrelateSessions
-                                                                               └─ keyBy(partition) WriteBatches ← ┘
+    one SQL table per source (filesystem or Kafka: raw line, origin, event time + WATERMARK in SQL)
+      └─ UNION ALL (source, line, origin, rt) ─ ParseLine ── rejected ──────────────────────────────┐
+                                                  ├─ baseline ──────── keyBy(session key) ─┐         │
+                                                  └─ route → keyBy(join value)             │         │
+                                                       RouteSupplements ── supplements ────┤         │
+                                                                               CorrelateSessions     │
+    template_updates (published versions) ══ broadcast ══> ParseLine, RouteSupplements,   │         │
+                                                           CorrelateSessions                │         │
+                                                              keyBy(partition) WriteBatches ←────────┘
+
+A source whose strftime pattern SQL cannot express gets its own ParseLine and a Python timestamp assigner.
 """
+import os
+import tempfile
+
 from pyflink.common import Duration, Types, WatermarkStrategy
-from pyflink.datastream import StreamExecutionEnvironment
+from pyflink.datastream import DataStream, StreamExecutionEnvironment
 from pyflink.table import StreamTableEnvironment
 
 from .config import JobConfig
-from .sql_sources import filesystem_options, source_ddl
-from .functions import REJECTED, CorrelateSessions, EventTime, ParseLine, RouteInput, RouteSupplements, WriteBatches, sink_partition
+from .functions import (PICKLED, REJECTED, ROUTE, TEMPLATE_UPDATES, CorrelateSessions, EventTime, ParseLine, RouteSupplements,
+                        WriteBatches, sink_partition)
+from .logic.durations import parse_duration_ms
+from .sql_sources import filesystem_options, kafka_options, source_ddl, template_updates_ddl, union_query
 
-PICKLED = Types.PICKLED_BYTE_ARRAY()
+UPDATE_TYPE = Types.TUPLE([Types.INT(), Types.STRING()])
 
 
 def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     """Add the sessionize topology for one template to `env`."""
     tenv = StreamTableEnvironment.create(env)
     tpl = config.template
-    ooo_ms = _ms(tpl["session"].get("out_of_orderness", "10s"))
+    session = tpl["session"]
+    ooo_ms = parse_duration_ms(session.get("out_of_orderness", "10s"))
     tenv.get_config().set("table.local-time-zone", "UTC")
     # A source without new lines for the template's timeout stops holding the watermark back (SQL sources
     # handle idleness in Java; PyFlink's own `with_idleness` pins the watermark at Long.MIN, measured).
-    tenv.get_config().set("table.exec.source.idle-timeout", f"{_ms(tpl['session'].get('timeout', '30s'))} ms")
-    parsed_streams, rejected_streams = [], []
-    for source in tpl["sources"]:
-        # source, with event time and watermark computed in SQL when its time format is expressible there
-        table = f"src_{source['name']}"
-        options = filesystem_options(config.source_path(source["location"]), None if config.bounded else config.monitor_interval)
-        ddl, sql_watermark = source_ddl(table, source, options, ooo_ms)
-        tenv.execute_sql(ddl)
-        lines = tenv.to_data_stream(tenv.from_path(table))  # keeps the rowtime: records carry their event time
-        parsed = lines.process(ParseLine(tpl, source["name"]), output_type=PICKLED).name(f"parse:{source['name']}")
-        rejected_streams.append(parsed.get_side_output(REJECTED))
-        if not sql_watermark:  # a strftime pattern SQL cannot express: Python assigns, per source as well
-            strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(ooo_ms)).with_timestamp_assigner(EventTime())
-            parsed = parsed.assign_timestamps_and_watermarks(strategy)
-        parsed_streams.append(parsed)
+    tenv.get_config().set("table.exec.source.idle-timeout", f"{parse_duration_ms(session.get('timeout', '30s'))} ms")
+    updates = template_updates(env, tenv, config).broadcast(TEMPLATE_UPDATES)
 
-    events = parsed_streams[0].union(*parsed_streams[1:]) if len(parsed_streams) > 1 else parsed_streams[0]
+    sql_timed, python_timed = [], []
+    for source in tpl["sources"]:
+        ddl, has_sql_time = source_ddl(f"src_{source['name']}", source, source_options(config, source), ooo_ms)
+        tenv.execute_sql(ddl)
+        (sql_timed if has_sql_time else python_timed).append(source["name"])
+    parsed: list[tuple[DataStream, DataStream]] = []  # (baseline, route) per parse operator
+    rejected: list[DataStream] = []
+    if sql_timed:  # rows keep their rowtime: records carry event time and the union's watermark
+        rows = tenv.to_data_stream(tenv.sql_query(union_query(sql_timed)))
+        stream = rows.connect(updates).process(ParseLine(tpl, config.version), output_type=PICKLED).name("parse")
+        parsed.append((stream, stream.get_side_output(ROUTE)))
+        rejected.append(stream.get_side_output(REJECTED))
+    for name in python_timed:  # a strftime pattern SQL cannot express: Python assigns, per source
+        rows = tenv.to_data_stream(tenv.from_path(f"src_{name}"))
+        stream = rows.connect(updates).process(ParseLine(tpl, config.version, name), output_type=PICKLED).name(f"parse:{name}")
+        strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(ooo_ms)).with_timestamp_assigner(EventTime())
+        parsed.append((stream.assign_timestamps_and_watermarks(strategy),
+                       stream.get_side_output(ROUTE).assign_timestamps_and_watermarks(strategy)))
+        rejected.append(stream.get_side_output(REJECTED))
+
+    baseline, route = union([b for b, _ in parsed]), union([r for _, r in parsed])
     if config.extra.get("parse_only"):  # benchmark ceiling: sources + parsing + watermarks, nothing after
-        events.filter(lambda e: False).print()
+        baseline.union(route).filter(lambda item: False).print()
         return
-    # supplements: keyed by join value
     routed = (
-        events.flat_map(RouteInput(tpl), output_type=PICKLED).name("route-input")
-        .key_by(lambda item: item[1], key_type=Types.STRING())
-        .process(RouteSupplements(tpl), output_type=PICKLED).name("route-supplements")
+        route.key_by(lambda item: item[1], key_type=Types.STRING()).connect(updates)
+        .process(RouteSupplements(tpl, config.version), output_type=PICKLED).name("route-supplements")
     )
-    # baseline: keyed by session key
-    baseline = events.filter(lambda e: not e.supplement).map(lambda e: (e.session_key, e), output_type=PICKLED)
     outputs = (
-        baseline.union(routed)
-        .key_by(lambda item: item[0], key_type=Types.STRING())
-        .process(CorrelateSessions(tpl), output_type=PICKLED).name("correlate-sessions")
+        baseline.union(routed).key_by(lambda item: item[0], key_type=Types.STRING()).connect(updates)
+        .process(CorrelateSessions(tpl, config.version), output_type=PICKLED).name("correlate-sessions")
     )
-    # sink
-    sink_input = outputs.union(*rejected_streams)
     (
-        sink_input.key_by(sink_partition, key_type=Types.INT())
-        .process(WriteBatches(config.template_id, config.database_url, config.flush_rows, config.flush_interval_ms), output_type=PICKLED)
+        outputs.union(*rejected).key_by(sink_partition, key_type=Types.INT())
+        .process(WriteBatches(config.template_id, config.database_url, config.flush_rows, config.flush_interval_ms, config.bounded),
+                 output_type=PICKLED)
         .name("write-sessions")
     )
 
 
-def _ms(text: str) -> int:
-    from .logic.durations import parse_duration_ms
+def source_options(config: JobConfig, source: dict) -> dict[str, str]:
+    """Kafka when the platform configured it (the topic is the source's `topic`, else its name), else files."""
+    if config.kafka:
+        return kafka_options(source.get("topic") or source["name"], config.kafka, config.bounded)
+    return filesystem_options(config.source_path(source["location"]), None if config.bounded else config.monitor_interval)
 
-    return parse_duration_ms(text)
+
+def template_updates(env: StreamExecutionEnvironment, tenv: StreamTableEnvironment, config: JobConfig) -> DataStream:
+    """Published template versions as (version, document JSON), read from the run's updates directory.
+
+    A bounded run keeps its version: one no-op element from a collection that finishes at once (its input then
+    sits at the maximum watermark, harmless while the bounded sources read). A continuous run must not use a
+    finished input (see template_updates_ddl), so it always gets the control table, on a private directory
+    when the platform gave none."""
+    if config.bounded:
+        return env.from_collection([(0, "")], type_info=UPDATE_TYPE)
+    updates_dir = config.updates_dir or tempfile.mkdtemp(prefix="luna-updates-")
+    if "://" not in updates_dir:
+        os.makedirs(updates_dir, exist_ok=True)
+    tenv.execute_sql(template_updates_ddl(updates_dir, config.monitor_interval))
+    lines = tenv.to_data_stream(tenv.sql_query("SELECT line FROM template_updates"))
+    return lines.map(parse_update, output_type=UPDATE_TYPE).name("template-updates")
+
+
+def parse_update(row) -> tuple[int, str]:
+    import json
+
+    try:
+        update = json.loads(row[0])
+        return int(update["version"]), json.dumps(update["document"])
+    except (ValueError, KeyError, TypeError):  # not a published version: ignored (version 0 never applies)
+        return 0, ""
+
+
+def union(streams: list[DataStream]) -> DataStream:
+    return streams[0].union(*streams[1:]) if len(streams) > 1 else streams[0]

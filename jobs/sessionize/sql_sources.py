@@ -77,12 +77,63 @@ def filesystem_options(path: str, monitor_interval: str | None) -> dict[str, str
     return options
 
 
+def kafka_options(topic: str, kafka: dict[str, str], bounded: bool) -> dict[str, str]:
+    """A Kafka topic of raw JSON lines (production input; the connector jar comes from `pipeline.jars`).
+
+    Committed group offsets make a restarted job resume where it left off; a bounded run (backfill) reads up to
+    the offsets current at its start and ends.
+    """
+    options = {
+        "connector": "kafka", "topic": topic, "format": "raw", "raw.charset": "UTF-8",
+        "properties.bootstrap.servers": kafka["bootstrap_servers"],
+        "properties.group.id": kafka.get("group_id", "luna-sessionize"),
+        "properties.auto.offset.reset": "earliest",
+        "scan.startup.mode": "group-offsets",
+    }
+    if bounded:
+        options["scan.bounded.mode"] = "latest-offset"
+    return options
+
+
+ORIGIN_COLUMNS = {
+    "filesystem": ["origin STRING NOT NULL METADATA FROM 'file.path' VIRTUAL"],
+    "kafka": ["kafka_topic STRING NOT NULL METADATA FROM 'topic' VIRTUAL",
+              "kafka_partition INT NOT NULL METADATA FROM 'partition' VIRTUAL",
+              "kafka_offset BIGINT NOT NULL METADATA FROM 'offset' VIRTUAL",
+              "origin AS CONCAT(kafka_topic, ':', CAST(kafka_partition AS STRING), ':', CAST(kafka_offset AS STRING))"],
+}
+
+
 def source_ddl(table: str, source: dict, options: dict[str, str], out_of_orderness_ms: int) -> tuple[str, bool]:
-    """CREATE TABLE for one template source; returns (ddl, has_sql_watermark)."""
+    """CREATE TABLE for one template source; returns (ddl, has_sql_watermark).
+
+    Columns: the raw line, `origin` (file path, or topic:partition:offset) for dead letters, and — when the
+    time format is expressible in SQL — the event time `rt` with the source's WATERMARK.
+    """
     value = f"JSON_VALUE(line, {quote(json_path(source['time']['path']))})"
     ts = time_expression(value, source["time"]["format"], source["time"].get("tz"))
     with_clause = ", ".join(f"{quote(k)} = {quote(v)}" for k, v in options.items())
-    columns = ["line STRING", "origin STRING NOT NULL METADATA FROM 'file.path' VIRTUAL"]
+    columns = ["line STRING", *ORIGIN_COLUMNS[options["connector"]]]
     if ts is not None:
         columns += [f"rt AS TO_TIMESTAMP_LTZ(COALESCE({ts}, 0), 3)", f"WATERMARK FOR rt AS rt - {day_to_second(out_of_orderness_ms)}"]
     return f"CREATE TEMPORARY TABLE `{table}` ({', '.join(columns)}) WITH ({with_clause})", ts is not None
+
+
+def union_query(sources: list[str]) -> str:
+    """All SQL-timed sources as one narrow stream (source, line, origin, rt): the "union + keyBy" pattern, with
+    the watermark of the union the minimum over the live sources."""
+    return "\nUNION ALL\n".join(f"SELECT {quote(name)} AS source, line, origin, rt FROM `src_{name}`" for name in sources)
+
+
+def template_updates_ddl(path: str, monitor_interval: str) -> str:
+    """The control table: one published template version per file (one JSON line: version + document).
+
+    It must never move the data's event time. Its rowtime is the epoch and it goes idle after the idle
+    timeout, so it is left out of the operators' watermark minimum; a stream that *finished* (or sat at the far
+    future) would instead release the watermark to the maximum whenever every data source is idle, and all
+    later lines would be late (measured: a restored job read its next batch as 114 late events).
+    """
+    options = filesystem_options(path, monitor_interval)
+    with_clause = ", ".join(f"{quote(k)} = {quote(v)}" for k, v in options.items())
+    return (f"CREATE TEMPORARY TABLE `template_updates` (line STRING, rt AS TO_TIMESTAMP_LTZ(0, 3), "
+            f"WATERMARK FOR rt AS rt) WITH ({with_clause})")

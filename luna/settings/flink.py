@@ -6,6 +6,18 @@ LUNA_FLINK_TARGET = env.str("LUNA_FLINK_TARGET", default="local")
 LUNA_FLINK_CHECKPOINT_INTERVAL = env.str("LUNA_FLINK_CHECKPOINT_INTERVAL", default="10s")
 LUNA_FLINK_CHECKPOINT_DIR = env.str("LUNA_FLINK_CHECKPOINT_DIR", default=f"file://{VAR_DIR / 'flink' / 'checkpoints'}")
 LUNA_FLINK_PARALLELISM = env.int("LUNA_FLINK_PARALLELISM", default=1)
+# Published template versions for hot update (sessions/services/rollout.py) live under LUNA_VAR_DIR/jobs.
+LUNA_VAR_DIR = str(VAR_DIR)
+# Live jobs: how often sources look for new files, how long the sink buffers, Flink's network buffer timeout.
+# 200 ms / 100 ms / 10 ms give early-fired sessions p95 0.6–0.8 s from file to row (bench/freshness.py).
+LUNA_SOURCE_MONITOR_INTERVAL = env.str("LUNA_SOURCE_MONITOR_INTERVAL", default="200ms")
+LUNA_SINK_FLUSH_INTERVAL_MS = env.int("LUNA_SINK_FLUSH_INTERVAL_MS", default=100)
+LUNA_FLINK_BUFFER_TIMEOUT_MS = env.int("LUNA_FLINK_BUFFER_TIMEOUT_MS", default=10)
+# Production input: Kafka topics instead of directories when a bootstrap server is configured (the topic is a
+# source's `topic`, else its name); the flink-sql-connector-kafka jar is shipped with the job.
+LUNA_KAFKA_BOOTSTRAP_SERVERS = env.str("LUNA_KAFKA_BOOTSTRAP_SERVERS", default="")
+LUNA_KAFKA_CONNECTOR_JAR = env.str("LUNA_KAFKA_CONNECTOR_JAR", default="")
+LUNA_KAFKA_GROUP_ID = env.str("LUNA_KAFKA_GROUP_ID", default="luna-sessionize")
 # Where template sources with a relative `location` live (demo data is written here).
 LUNA_DATA_DIR = env.str("LUNA_DATA_DIR", default=str(VAR_DIR / "data"))
 

@@ -123,6 +123,7 @@ class TemplateSavedSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     created = serializers.BooleanField()
     fingerprint = serializers.CharField()
+    rollout = serializers.ListField(child=serializers.CharField(), help_text="What happened to the template's running jobs.")
 
 
 class ErrorsSerializer(serializers.Serializer):

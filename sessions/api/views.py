@@ -75,7 +75,8 @@ class TemplateViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         except ValidationError as exc:
             return Response({"errors": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         version = result.version
-        body = {"name": version.template.name, "version": version.number, "created": result.created, "fingerprint": version.fingerprint}
+        body = {"name": version.template.name, "version": version.number, "created": result.created,
+                "fingerprint": version.fingerprint, "rollout": list(result.rollout)}
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
     @extend_schema(

@@ -46,6 +46,9 @@ class JobRun(models.Model):
     state_since = models.DateTimeField(null=True, blank=True,
                                        help_text="When a task put the run in a transitional state (submitting, stopping).")
     polled_at = models.DateTimeField(null=True, blank=True)
+    live_version = models.PositiveIntegerField(null=True, blank=True,
+                                               help_text="Newest template version published to the running job (hot update).")
+    notice = models.TextField(blank=True, default="", help_text="What the operator must do, e.g. restart for a source change.")
 
     class Meta:
         db_table = "luna_job_run"
@@ -59,6 +62,11 @@ class JobRun(models.Model):
     @property
     def template(self):
         return self.version.template
+
+    @property
+    def running_version(self) -> int:
+        """The template version the job applies now: its launch version or a newer one published to it."""
+        return max(self.version.number, self.live_version or 0)
 
     @property
     def is_active(self) -> bool:

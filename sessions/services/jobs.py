@@ -35,7 +35,17 @@ def database_url_for_jobs() -> str:
 
 
 def job_config(version: TemplateVersion, bounded: bool) -> JobConfig:
+    """A run's configuration: live runs follow published versions and favour freshness; backfills favour batch size."""
+    from .rollout import updates_dir
+
+    live = {} if bounded else {
+        "updates_dir": str(updates_dir(version.template.name)),
+        "monitor_interval": settings.LUNA_SOURCE_MONITOR_INTERVAL,
+        "flush_interval_ms": settings.LUNA_SINK_FLUSH_INTERVAL_MS,
+        "buffer_timeout_ms": settings.LUNA_FLINK_BUFFER_TIMEOUT_MS,
+    }
     return JobConfig(
+        **live,
         template=version.document,
         template_id=version.template_id,
         version=version.number,
@@ -45,7 +55,15 @@ def job_config(version: TemplateVersion, bounded: bool) -> JobConfig:
         parallelism=settings.LUNA_FLINK_PARALLELISM,
         checkpoint_interval_ms=parse_duration_ms(settings.LUNA_FLINK_CHECKPOINT_INTERVAL),
         checkpoint_dir=settings.LUNA_FLINK_CHECKPOINT_DIR,
+        kafka=kafka_settings(),
     )
+
+
+def kafka_settings() -> dict[str, str]:
+    if not settings.LUNA_KAFKA_BOOTSTRAP_SERVERS:
+        return {}
+    return {"bootstrap_servers": settings.LUNA_KAFKA_BOOTSTRAP_SERVERS, "group_id": settings.LUNA_KAFKA_GROUP_ID,
+            "connector_jar": settings.LUNA_KAFKA_CONNECTOR_JAR}
 
 
 def job_env() -> dict[str, str]:

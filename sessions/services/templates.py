@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from jobs.sessionize.logic.template import TemplateError, compile_template, document_fingerprint
 
 from ..models import AnalysisTemplate, Session, TemplateVersion
+from . import rollout
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class SaveResult:
 
     version: TemplateVersion
     created: bool
+    rollout: tuple[str, ...] = ()  # what happened to the template's running jobs (hot update or restart needed)
 
 
 def validate_document(document: Any) -> None:
@@ -57,7 +59,8 @@ def save_template(document: Any, user: Any = None) -> SaveResult:
         if template.description != document.get("description", ""):
             template.description = document.get("description", "")
             template.save(update_fields=["description", "updated_at"])
-    return SaveResult(version, created=True)
+    outcomes = rollout.publish(version)
+    return SaveResult(version, created=True, rollout=tuple(outcome.message for outcome in outcomes))
 
 
 def save_template_version(document: dict[str, Any], user: Any = None) -> TemplateVersion:

@@ -30,3 +30,5 @@ class Command(BaseCommand):
         version = result.version
         note = "" if result.created else " (unchanged)"
         self.stdout.write(f"{version.template.name} v{version.number}{note}")
+        for line in result.rollout:
+            self.stdout.write(f"  {line}")
