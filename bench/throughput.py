@@ -7,6 +7,7 @@ time and peak memory (RSS of the job's process tree, JVM included), then the sam
 Figures, not assertions: see docs/BENCHMARKS.md for what was measured on this machine.
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -98,11 +99,14 @@ def main() -> None:
             sampler.running = False
         return time.perf_counter() - started, sampler.peak, run
 
+    manifest = [json.loads(line) for line in (work / "data" / "mobile-pay" / "expected.jsonl").open()]
+    planned = sum(row.get("sessions", 0) for row in manifest if "order_id" in row)
     print(f"input: {args.orders:,} orders, {lines:,} lines, target {args.target}, db {os.environ['DATABASE_URL'].split('@')[-1]}")
+    since_ms = int(time.time() * 1000)
     wall, peak, run = timed_run(parse_only=False)
-    sessions = Session.objects.filter(template=version.template).count()
+    sessions = Session.objects.filter(template=version.template, updated_ms__gte=since_ms).count()  # written by this run
     print(f"end to end : {wall:7.1f} s  {lines / wall:9,.0f} events/s  {sessions / wall:8,.0f} sessions/s  "
-          f"peak RSS {peak:,.0f} MB  ({sessions:,} sessions, run {run.state})")
+          f"peak RSS {peak:,.0f} MB  ({sessions:,} sessions written, {planned:,} planned; run {run.state})")
     if not args.skip_parse_only:
         p_wall, p_peak, p_run = timed_run(parse_only=True)
         print(f"parse only : {p_wall:7.1f} s  {lines / p_wall:9,.0f} events/s  peak RSS {p_peak:,.0f} MB  (run {p_run.state})")

@@ -1,14 +1,12 @@
 """Pipeline wiring: sources → parse/route → join-value routing → session correlation → sink.
 
     one SQL table per source (filesystem or Kafka: raw line, origin, event time + WATERMARK in SQL)
-      └─ UNION ALL (source, line, origin, rt) ─ ParseLine ── rejected ──────────────────────────────┐
-                                                  ├─ baseline ──────── keyBy(session key) ─┐         │
-                                                  └─ route → keyBy(join value)             │         │
-                                                       RouteSupplements ── supplements ────┤         │
-                                                                               CorrelateSessions     │
-    template_updates (published versions) ══ broadcast ══> ParseLine, RouteSupplements,   │         │
-                                                           CorrelateSessions                │         │
-                                                              keyBy(partition) WriteBatches ←────────┘
+      └─ UNION ALL (source, line, origin, rt) ─ ParseLine ── rejected ─────────────────────────────┐
+           keyBy(join value, or session key when the event has none)                                │
+             RouteSupplements: registers owners, passes baseline on, forwards supplements           │
+               keyBy(session key) CorrelateSessions ─ emissions, late, orphans                      │
+                 keyBy(partition) WriteBatches ←─────────────────────────────────────────────────────┘
+    template_updates (published versions) ══ broadcast ══> ParseLine, RouteSupplements, CorrelateSessions
 
 A source whose strftime pattern SQL cannot express gets its own ParseLine and a Python timestamp assigner.
 """
@@ -20,8 +18,8 @@ from pyflink.datastream import DataStream, StreamExecutionEnvironment
 from pyflink.table import StreamTableEnvironment
 
 from .config import JobConfig
-from .functions import (PICKLED, REJECTED, ROUTE, TEMPLATE_UPDATES, CorrelateSessions, EventTime, ParseLine, RouteSupplements,
-                        WriteBatches, sink_partition)
+from .functions import (PICKLED, REJECTED, TEMPLATE_UPDATES, CorrelateSessions, EventTime, ParseLine, RouteSupplements,
+                        SinkPartition, WriteBatches)
 from .logic.durations import parse_duration_ms
 from .sql_sources import filesystem_options, kafka_options, source_ddl, template_updates_ddl, union_query
 
@@ -45,37 +43,37 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
         ddl, has_sql_time = source_ddl(f"src_{source['name']}", source, source_options(config, source), ooo_ms)
         tenv.execute_sql(ddl)
         (sql_timed if has_sql_time else python_timed).append(source["name"])
-    parsed: list[tuple[DataStream, DataStream]] = []  # (baseline, route) per parse operator
+    parsed: list[DataStream] = []  # (routing key, kind, event) per parse operator
     rejected: list[DataStream] = []
     if sql_timed:  # rows keep their rowtime: records carry event time and the union's watermark
         rows = tenv.to_data_stream(tenv.sql_query(union_query(sql_timed)))
         stream = rows.connect(updates).process(ParseLine(tpl, config.version), output_type=PICKLED).name("parse")
-        parsed.append((stream, stream.get_side_output(ROUTE)))
+        parsed.append(stream)
         rejected.append(stream.get_side_output(REJECTED))
     for name in python_timed:  # a strftime pattern SQL cannot express: Python assigns, per source
         rows = tenv.to_data_stream(tenv.from_path(f"src_{name}"))
         stream = rows.connect(updates).process(ParseLine(tpl, config.version, name), output_type=PICKLED).name(f"parse:{name}")
         strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(ooo_ms)).with_timestamp_assigner(EventTime())
-        parsed.append((stream.assign_timestamps_and_watermarks(strategy),
-                       stream.get_side_output(ROUTE).assign_timestamps_and_watermarks(strategy)))
+        parsed.append(stream.assign_timestamps_and_watermarks(strategy))
         rejected.append(stream.get_side_output(REJECTED))
 
-    baseline, route = union([b for b, _ in parsed]), union([r for _, r in parsed])
+    events = union(parsed)
     if config.extra.get("parse_only"):  # benchmark ceiling: sources + parsing + watermarks, nothing after
-        baseline.union(route).filter(lambda item: False).print()
+        events.filter(lambda item: False).print()
         return
     routed = (
-        route.key_by(lambda item: item[1], key_type=Types.STRING()).connect(updates)
-        .process(RouteSupplements(tpl, config.version), output_type=PICKLED).name("route-supplements")
+        events.key_by(lambda item: item[0], key_type=Types.STRING()).connect(updates)
+        .process(RouteSupplements(tpl, config.version), output_type=PICKLED).name("route-by-join-value")
     )
     outputs = (
-        baseline.union(routed).key_by(lambda item: item[0], key_type=Types.STRING()).connect(updates)
+        routed.key_by(lambda item: item[0], key_type=Types.STRING()).connect(updates)
         .process(CorrelateSessions(tpl, config.version), output_type=PICKLED).name("correlate-sessions")
     )
+    partition = SinkPartition(config.parallelism)
     (
-        outputs.union(*rejected).key_by(sink_partition, key_type=Types.INT())
-        .process(WriteBatches(config.template_id, config.database_url, config.flush_rows, config.flush_interval_ms, config.bounded),
-                 output_type=PICKLED)
+        outputs.union(*rejected).key_by(partition, key_type=Types.INT())
+        .process(WriteBatches(config.template_id, config.database_url, config.flush_rows, config.flush_interval_ms, config.bounded,
+                              partition), output_type=PICKLED)
         .name("write-sessions")
     )
 
