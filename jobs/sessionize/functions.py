@@ -9,7 +9,8 @@ from pyflink.common.typeinfo import Types
 from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import (BroadcastProcessFunction, KeyedBroadcastProcessFunction, KeyedProcessFunction, OutputTag,
                                 RuntimeContext, TimeDomain)
-from pyflink.datastream.state import ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor
+from pyflink.common.time import Time
+from pyflink.datastream.state import ListStateDescriptor, MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
 from .logic.records import Event, Rejection, parse_line
 from .logic.router import JoinKeyState, routing_key
@@ -109,6 +110,13 @@ class EventTime(TimestampAssigner):
         return item.ts if isinstance(item, Event) else item[1]
 
 
+def lifecycle_ttl_ms(template: CompiledTemplate) -> int:
+    """State TTL, the lifecycle bound of a key: twice the longest event-time life a key can need (gap + allowed
+    lateness + join reach), at least an hour, in processing time. Event-time timers purge state on time; the
+    TTL reclaims what they cannot (a watermark that stalls for good, e.g. a source that is never read again)."""
+    return max(2 * (template.gap_ms + template.lateness_ms + template.max_join_reach_ms), 3_600_000)
+
+
 class _PickledState:
     """One ValueState per key holding (logic state, armed event-time timer, armed timeout) pickled together.
 
@@ -117,8 +125,10 @@ class _PickledState:
     timer is deleted, not left to fire and re-pickle the state for nothing), processing time from Python's
     clock (the same wall clock Flink's processing time reads)."""
 
-    def open_state(self, runtime_context: RuntimeContext, name: str) -> None:
-        self.state = runtime_context.get_state(ValueStateDescriptor(name, PICKLED))
+    def open_state(self, runtime_context: RuntimeContext, name: str, template: CompiledTemplate) -> None:
+        descriptor = ValueStateDescriptor(name, PICKLED)
+        descriptor.enable_time_to_live(StateTtlConfig.new_builder(Time.milliseconds(lifecycle_ttl_ms(template))).build())
+        self.state = runtime_context.get_state(descriptor)
 
     def load(self) -> tuple[Any, int | None, int | None]:
         return self.state.value() or (None, None, None)
@@ -155,7 +165,7 @@ class RouteSupplements(FollowsTemplate, _PickledState, KeyedBroadcastProcessFunc
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.open_template()
-        self.open_state(runtime_context, "join-key")
+        self.open_state(runtime_context, "join-key", self.template)
 
     def process_element(self, value: tuple, ctx: Any) -> Iterable:
         _, kind, payload = value
@@ -195,7 +205,7 @@ class CorrelateSessions(FollowsTemplate, _PickledState, KeyedBroadcastProcessFun
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.open_template()
-        self.open_state(runtime_context, "session-key")
+        self.open_state(runtime_context, "session-key", self.template)
 
     def process_element(self, value: tuple, ctx: Any) -> Iterable:
         session_key, event = value
