@@ -271,8 +271,8 @@ def test_a_submission_whose_worker_died_before_flink_answered_fails_with_a_reaso
 @pytest.fixture
 def managed(monkeypatch, tmp_path) -> dict[str, Any]:
     layout = flink_cluster.ClusterLayout(tmp_path / "flink", 18099, 16199)
-    seen: dict[str, Any] = {"overview": {"taskmanagers": 0}, "pids": [], "started": []}
-    monkeypatch.setattr(job_control, "managed_layout", lambda url: layout)
+    seen: dict[str, Any] = {"overview": {"taskmanagers": 0}, "pids": [], "started": [], "layout": layout}
+    monkeypatch.setattr(job_control, "managed_layout", lambda url: seen["layout"])
     monkeypatch.setattr(flink_cluster, "overview", lambda url: seen["overview"])
     monkeypatch.setattr(flink_cluster, "daemon_pids", lambda layout, daemon="taskexecutor": seen["pids"])
     monkeypatch.setattr(flink_cluster, "start_taskmanager", lambda layout: seen["started"].append("taskmanager"))
@@ -288,6 +288,22 @@ def test_a_lost_taskmanager_is_replaced_once_and_recorded(run, managed):
     managed["pids"] = [4242]  # the new one is still registering: no second TaskManager
     job_monitor.heal_cluster(URL, [run])
     assert managed["started"] == ["taskmanager"]
+
+
+def test_a_cluster_of_several_taskmanagers_is_kept_at_its_size(run, managed):
+    from dataclasses import replace
+
+    managed["layout"] = replace(managed["layout"], taskmanagers=2)
+    managed["overview"], managed["pids"] = {"taskmanagers": 1}, [4242]
+    job_monitor.heal_cluster(URL, [run])
+    assert managed["started"] == ["taskmanager"]
+    assert run.attempts.get().reason == "only 1 of 2 TaskManagers registered"
+
+    managed["pids"] = [4242, 4343]  # the replacement is still registering
+    job_monitor.heal_cluster(URL, [run])
+    managed["overview"] = {"taskmanagers": 2}
+    job_monitor.heal_cluster(URL, [run])
+    assert managed["started"] == ["taskmanager"] and run.attempts.count() == 1
 
 
 # ---- beat and tasks -------------------------------------------------------------------------------------------------

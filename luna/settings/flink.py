@@ -25,6 +25,9 @@ LUNA_DATA_DIR = env.str("LUNA_DATA_DIR", default=str(VAR_DIR / "data"))
 LUNA_FLINK_REST_PORT = env.int("LUNA_FLINK_REST_PORT", default=8081)
 LUNA_FLINK_RPC_PORT = env.int("LUNA_FLINK_RPC_PORT", default=6123)
 LUNA_FLINK_SLOTS = env.int("LUNA_FLINK_SLOTS", default=4)
+# Thread mode runs Python inside each TaskManager's JVM, one interpreter (one GIL) per TaskManager: Python work
+# scales with TaskManagers, not slots. Pair LUNA_FLINK_TASKMANAGERS=N with LUNA_FLINK_PARALLELISM=N.
+LUNA_FLINK_TASKMANAGERS = env.int("LUNA_FLINK_TASKMANAGERS", default=1)
 
 # Job operations (Celery tasks + the monitor, see sessions/services/job_control.py and job_monitor.py).
 LUNA_FLINK_SAVEPOINT_DIR = env.str("LUNA_FLINK_SAVEPOINT_DIR", default=f"file://{VAR_DIR / 'flink' / 'savepoints'}")

@@ -35,6 +35,7 @@ class ClusterLayout:
     rest_port: int = 8081
     rpc_port: int = 6123
     slots: int = 4
+    taskmanagers: int = 1  # thread mode embeds one Python interpreter (one GIL) per TaskManager JVM
 
     @property
     def conf_dir(self) -> Path:
@@ -55,7 +56,8 @@ class ClusterLayout:
 
 def default_layout() -> ClusterLayout:
     root = Path(settings.VAR_DIR) / "flink"
-    return ClusterLayout(root, settings.LUNA_FLINK_REST_PORT, settings.LUNA_FLINK_RPC_PORT, settings.LUNA_FLINK_SLOTS)
+    return ClusterLayout(root, settings.LUNA_FLINK_REST_PORT, settings.LUNA_FLINK_RPC_PORT, settings.LUNA_FLINK_SLOTS,
+                         settings.LUNA_FLINK_TASKMANAGERS)
 
 
 def write_config(layout: ClusterLayout) -> Path:
@@ -134,21 +136,21 @@ def overview(rest_url: str) -> dict | None:
 
 
 def start(layout: ClusterLayout | None = None, wait_s: float = 90.0) -> dict:
-    """Start JobManager + TaskManager (only a TaskManager when the JobManager answers without one) and wait
-    until a TaskManager has registered its slots."""
+    """Start the JobManager and the layout's TaskManagers (only the missing TaskManagers when the JobManager
+    answers) and wait until they have registered their slots."""
     layout = layout or default_layout()
     current = overview(layout.rest_url)
-    if current and current.get("taskmanagers", 0) > 0:
+    if current and current.get("taskmanagers", 0) >= layout.taskmanagers:
         return current
     write_config(layout)
     if current is None:
         subprocess.run([str(flink_home() / "bin" / "start-cluster.sh")], env=script_env(layout), check=True, capture_output=True)
-    elif not daemon_pids(layout):
+    for _ in range(layout.taskmanagers - len(daemon_pids(layout))):
         start_taskmanager(layout)
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         current = overview(layout.rest_url)
-        if current and current.get("taskmanagers", 0) > 0 and current.get("slots-total", 0) > 0:
+        if current and current.get("taskmanagers", 0) >= layout.taskmanagers and current.get("slots-total", 0) > 0:
             return current
         time.sleep(1.0)
     raise RuntimeError(f"Flink cluster did not come up within {wait_s:.0f}s; see {layout.root / 'log'}")

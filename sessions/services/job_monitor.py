@@ -195,17 +195,22 @@ def pollable(now: datetime) -> Q:
 
 
 def heal_cluster(url: str, runs: list[JobRun]) -> bool:
-    """True when the cluster answers. A managed cluster with no TaskManager gets one; a dead one is started."""
+    """True when the cluster answers. A managed cluster short of TaskManagers gets one more (per poll); a dead
+    one is started."""
     layout = job_control.managed_layout(url)
     overview = flink_cluster.overview(url)
-    if layout is None or (overview and overview.get("taskmanagers")):
+    registered = overview.get("taskmanagers", 0) if overview else 0
+    if layout is None or (overview and registered >= layout.taskmanagers):
         return overview is not None
-    daemon = "taskexecutor" if overview else "standalonesession"
+    daemon, expected = ("taskexecutor", layout.taskmanagers) if overview else ("standalonesession", 1)
     with _lock(layout) as acquired:
-        if not acquired or flink_cluster.daemon_pids(layout, daemon):
+        if not acquired or len(flink_cluster.daemon_pids(layout, daemon)) >= expected:
             return overview is not None  # another poll is healing it, or the process is still coming up
         kind = AttemptKind.TASKMANAGER if overview else AttemptKind.CLUSTER
-        reason = "no TaskManager registered" if overview else f"no JobManager answers at {url}"
+        if not overview:
+            reason = f"no JobManager answers at {url}"
+        else:
+            reason = "no TaskManager registered" if not registered else f"only {registered} of {expected} TaskManagers registered"
         log.warning("Flink cluster %s: %s; starting %s", url, reason, kind)
         try:
             flink_cluster.start_taskmanager(layout) if overview else flink_cluster.start(layout)
