@@ -42,14 +42,30 @@ def tree_rss_mb(root_pid: int) -> float:
     return total / 1024
 
 
+def taskmanager_pids() -> list[int]:
+    """Standalone TaskManagers on this machine (their memory is the job's when it runs on the cluster)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"TaskManagerRunner" in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
 class PeakMemory(threading.Thread):
-    def __init__(self, pid: int):
+    """Peak RSS of this process tree, plus the TaskManagers when the job runs on a cluster."""
+
+    def __init__(self, pid: int, with_taskmanagers: bool = False):
         super().__init__(daemon=True)
         self.pid, self.peak, self.running = pid, 0.0, True
+        self.with_taskmanagers = with_taskmanagers
 
     def run(self) -> None:
         while self.running:
-            self.peak = max(self.peak, tree_rss_mb(self.pid))
+            roots = [self.pid] + (taskmanager_pids() if self.with_taskmanagers else [])
+            self.peak = max(self.peak, sum(tree_rss_mb(pid) for pid in roots))
             time.sleep(0.5)
 
 
@@ -89,7 +105,7 @@ def main() -> None:
             c.extra["parse_only"] = parse_only
             return c
         jobs.job_config = config
-        sampler = PeakMemory(os.getpid())
+        sampler = PeakMemory(os.getpid(), with_taskmanagers=args.target != "local")
         sampler.start()
         started = time.perf_counter()
         try:

@@ -137,3 +137,12 @@ def test_the_api_lists_jobs_runs_and_task_status(admin_client_luna, failed_run, 
     queued_body = admin_client_luna.post("/api/jobs/mobile-pay/cancel/").json()
     assert queued_body["task_id"] == "task-1" and queued_body["status_url"].endswith("/api/job-tasks/task-1/")
     assert admin_client_luna.get("/api/job-tasks/task-1/").json()["state"] == "PENDING"
+
+
+def test_a_running_job_shows_the_version_it_applies_and_a_restart_notice(admin_client_luna, demo_template):
+    JobRun.objects.create(version=demo_template.current_version, mode=JobMode.CONTINUOUS, state=JobState.RUNNING,
+                          target="http://flink.test:8081", live_version=3,
+                          notice="v4 needs a restart (source 'billing' changed its fields).")
+    page = admin_client_luna.get("/jobs/").content.decode()
+    assert re.search(r'title="launched as v1, hot-updated">v3<', page)
+    assert "v4 needs a restart (source &#x27;billing&#x27; changed its fields)." in page

@@ -127,7 +127,11 @@ class _PickledState:
 
     def open_state(self, runtime_context: RuntimeContext, name: str, template: CompiledTemplate) -> None:
         descriptor = ValueStateDescriptor(name, PICKLED)
-        descriptor.enable_time_to_live(StateTtlConfig.new_builder(Time.milliseconds(lifecycle_ttl_ms(template))).build())
+        # Explicit incremental cleanup: PyFlink's default background strategies build a java Duration through a
+        # py4j gateway, which a TaskManager does not have (the job failed on the standalone cluster, measured).
+        ttl = (StateTtlConfig.new_builder(Time.milliseconds(lifecycle_ttl_ms(template)))
+               .disable_cleanup_in_background().cleanup_incrementally(5, False).build())
+        descriptor.enable_time_to_live(ttl)
         self.state = runtime_context.get_state(descriptor)
 
     def load(self) -> tuple[Any, int | None, int | None]:
