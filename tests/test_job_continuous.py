@@ -1,6 +1,8 @@
 """Continuous mode: the running job picks up files that appear after it started (real Flink, mini-cluster)."""
 import copy
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 import os
 import signal
 import subprocess
@@ -35,6 +37,24 @@ def wait_for(predicate, timeout: float) -> bool:
     return False
 
 
+@contextmanager
+def running_job(version: TemplateVersion, tmp_path: Path) -> Iterator[subprocess.Popen]:
+    """The continuous job on a local mini-cluster, in its own process group, stopped at the end."""
+    config = job_config(version, bounded=False)
+    config.checkpoint_dir = f"file://{tmp_path / 'checkpoints'}"
+    config.dump(tmp_path / "run.json")
+    with open(tmp_path / "job.log", "w") as log:
+        job = subprocess.Popen(
+            [sys.executable, "-m", "jobs.sessionize.main", "--config", str(tmp_path / "run.json")],
+            env=job_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            yield job
+        finally:
+            os.killpg(job.pid, signal.SIGTERM)
+            job.wait(timeout=30)
+
+
 def test_a_running_job_picks_up_new_files(tmp_path, settings):
     data = tmp_path / "data"
     settings.LUNA_DATA_DIR = str(data)
@@ -42,15 +62,7 @@ def test_a_running_job_picks_up_new_files(tmp_path, settings):
     call_command("demo_data", orders=60, seed=3, data_dir=data, days=0.1, end=end.isoformat())
     first = order_ids(data)
     version = TemplateVersion.objects.get(template__name="mobile-pay")
-    config = job_config(version, bounded=False)
-    config.checkpoint_dir = f"file://{tmp_path / 'checkpoints'}"
-    config.dump(tmp_path / "run.json")
-    log = open(tmp_path / "job.log", "w")
-    job = subprocess.Popen(
-        [sys.executable, "-m", "jobs.sessionize.main", "--config", str(tmp_path / "run.json")],
-        env=job_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    try:
+    with running_job(version, tmp_path) as job:
         seen = lambda ids: set(Session.objects.filter(session_key__in=ids).values_list("session_key", flat=True))  # noqa: E731
         # the backlog: sessions closed by the watermark are written at once, the newest by the timeout
         assert wait_for(lambda: seen(first) == first, 120), (first - seen(first), (tmp_path / "job.log").read_text()[-3000:])
@@ -61,10 +73,6 @@ def test_a_running_job_picks_up_new_files(tmp_path, settings):
         assert second
         assert wait_for(lambda: seen(second) == second, 90), (second - seen(second), (tmp_path / "job.log").read_text()[-3000:])
         assert job.poll() is None, "a continuous job keeps running"
-    finally:
-        os.killpg(job.pid, signal.SIGTERM)
-        job.wait(timeout=30)
-        log.close()
 
 
 def test_a_saved_rule_change_reaches_the_running_job_without_a_restart(tmp_path, settings):
@@ -75,18 +83,10 @@ def test_a_saved_rule_change_reaches_the_running_job_without_a_restart(tmp_path,
     first, _ = write_batch(data, orders=30, seed=41, end=end, first=True)
     version = TemplateVersion.objects.get(template__name="mobile-pay")
     run = JobRun.objects.create(version=version, mode=JobMode.CONTINUOUS, state=JobState.RUNNING, target="local")
-    config = job_config(version, bounded=False)
-    config.checkpoint_dir = f"file://{tmp_path / 'checkpoints'}"
-    config.dump(tmp_path / "run.json")
-    log = open(tmp_path / "job.log", "w")
-    job = subprocess.Popen(
-        [sys.executable, "-m", "jobs.sessionize.main", "--config", str(tmp_path / "run.json")],
-        env=job_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
     tail = lambda: (tmp_path / "job.log").read_text()[-3000:]  # noqa: E731
     marked = lambda orders: set(SessionConclusion.objects.filter(  # noqa: E731
         name="hot_update", session__session_key__in=[o["order_id"] for o in orders]).values_list("session__session_key", flat=True))
-    try:
+    with running_job(version, tmp_path) as job:
         assert wait_for(lambda: all_stored(first), 120), missing_report(first) + tail()
         revisions = lambda: dict(Session.objects.filter(session_key__in=[o["order_id"] for o in first]).values_list("session_key", "revision"))  # noqa: E731
         before = revisions()
@@ -104,7 +104,3 @@ def test_a_saved_rule_change_reaches_the_running_job_without_a_restart(tmp_path,
         assert len(recomputed) < len(first) // 2, "closed sessions are not rewritten by a template change"
         assert all(after[key] > before[key] for key in recomputed)
         assert job.poll() is None, "the same job, not restarted"
-    finally:
-        os.killpg(job.pid, signal.SIGTERM)
-        job.wait(timeout=30)
-        log.close()
