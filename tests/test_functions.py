@@ -79,13 +79,14 @@ def test_an_invalid_update_is_ignored_and_the_job_keeps_its_version():
     assert function.version == 1 and CURRENT not in ctx.states[TEMPLATE_UPDATES.name]
 
 
-def test_sink_partitions_keep_a_session_on_one_writer_and_cover_every_subtask():
+def test_sink_partitions_keep_a_key_on_one_writer_and_cover_every_subtask():
     from jobs.sessionize.logic.sessions import Emission
 
     partition = SinkPartition(4)
-    emissions = [Emission(1, {"uid": uid}, []) for uid in range(100)]
+    emissions = [Emission(1, {"uid": uid, "session_key": f"o-{uid}"}, []) for uid in range(100)]
     assert {partition(e) for e in emissions} == {0, 1, 2, 3}
-    assert partition(Emission(1, {"uid": 7}, [])) == partition(Emission(1, {"uid": 7}, []))
+    fragment, final = Emission(1, {"uid": 7, "session_key": "o-7"}, []), Emission(2, {"uid": 8, "session_key": "o-7"}, [7])
+    assert partition(fragment) == partition(final), "every row of one key goes to the same writer, in order"
     assert SinkPartition(0)(emissions[5]) == 0
 
 

@@ -82,10 +82,23 @@ def test_a_merge_deletes_the_replaced_session_and_its_rows(writer):
     assert not SessionField.objects.filter(session_id=201).exists()
 
 
+def test_a_session_supersedes_stored_fragments_of_its_key_within_its_span(writer):
+    """A job restored from a checkpoint may not know a fragment it wrote after that checkpoint (another first event,
+    so another id): the final session removes it; other sessions of the key and other keys stay."""
+    fragment = dict(document(uid=401), start_ms=1500, end_ms=1800)
+    earlier_split = dict(document(uid=402), start_ms=-5_000_000, end_ms=-4_000_000)
+    other_key = dict(document(uid=403), session_key="o-2")
+    writer.write([Emission(3, fragment, []), Emission(1, earlier_split, []), Emission(1, other_key, [])])
+    writer.write([Emission(3, dict(document(uid=404), start_ms=1000, end_ms=2000), [])])
+    assert sorted(Session.objects.values_list("pk", flat=True)) == [402, 403, 404]
+    assert not SessionNode.objects.filter(session_id=401).exists()
+    assert not SessionConclusion.objects.filter(session_id=401).exists()
+
+
 def test_split_sessions_are_linked_both_ways_even_when_written_apart(writer):
     first = document(uid=301)
     writer.write([Emission(1, first, [])])
-    second = dict(document(uid=302), split=True, prev_uid=301)
+    second = dict(document(uid=302), split=True, prev_uid=301, start_ms=5_000_000, end_ms=5_001_000)  # > gap later
     writer.write([Emission(2, second, [])])
     a, b = Session.objects.get(pk=301), Session.objects.get(pk=302)
     assert (a.split, a.next_id) == (True, 302)

@@ -190,6 +190,8 @@ def stop(template_id: int, progress: Progress = _quiet) -> JobRun:
         progress("taking a savepoint")
         request_id = client.stop_with_savepoint(run.flink_job_id, settings.LUNA_FLINK_SAVEPOINT_DIR)
         status = _wait_savepoint(client, run.flink_job_id, request_id)
+        # Flink reports the savepoint a moment before the job is FINISHED; a restart must not race it
+        _wait_state(client, run.flink_job_id, {"FINISHED", "CANCELED", "FAILED"})
     except FlinkError as exc:
         _release(run, was, str(exc))
         raise

@@ -52,6 +52,11 @@ class Dialect:
     def select_revisions(self, count: int) -> str:
         return f"SELECT id, revision FROM luna_session WHERE id IN ({self.marks(count)}){self.lock_suffix}"
 
+    def select_key_spans(self, count: int) -> str:
+        """The stored sessions of some keys of one template (to find fragments a written session supersedes)."""
+        return (f"SELECT id, session_key, start_ms FROM luna_session WHERE template_id = {self.placeholder} "
+                f"AND session_key IN ({self.marks(count)})")
+
     def delete_where_in(self, table: str, column: str, count: int) -> str:
         return f"DELETE FROM {table} WHERE {column} IN ({self.marks(count)})"
 

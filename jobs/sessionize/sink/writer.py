@@ -113,7 +113,8 @@ class SessionWriter:
         for table in CHILD_TABLES:
             cur.execute(self.dialect.delete_where_in(table, "session_id", len(accepted_ids)), accepted_ids)
         self._insert_children(cur, accepted)
-        self._delete_replaced(cur, accepted, set(accepted_ids))
+        gone = {uid for w in accepted for uid in w.replaces} | self._superseded(cur, accepted)
+        self._delete_sessions(cur, sorted(gone - set(accepted_ids)))
         self._link_neighbours(cur, accepted)
         self.stats.sessions_written += len(accepted)
 
@@ -143,9 +144,27 @@ class SessionWriter:
             if rows:
                 cur.executemany(self.dialect.insert(table, columns), rows)
 
-    def _delete_replaced(self, cur: Any, accepted: list[Emission], accepted_ids: set[int]) -> None:
-        """Rows made obsolete by a merge (an event bridged two sessions) disappear with the same commit."""
-        gone = sorted({uid for w in accepted for uid in w.replaces} - accepted_ids)
+    def _superseded(self, cur: Any, accepted: list[Emission]) -> set[int]:
+        """Stored rows of the same key that start inside a written session's span: fragments of it.
+
+        Sessions of one key never overlap (they are more than `gap` apart), so such a row is an earlier emission of
+        the same cluster under another id (its first event had not arrived yet). The job names those in
+        `replaces`, but a job restored from a checkpoint does not know the fragments it wrote after that checkpoint,
+        and its replay may see the events in another order: without this, a restore could leave a stale fragment
+        beside the final session. Rows of one key reach one writer in emission order (SinkPartition), so the
+        session written last is the newest.
+        """
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for write in accepted:
+            doc = write.document
+            spans.setdefault(doc["session_key"][:191], []).append((doc["start_ms"], doc["end_ms"]))
+        keys = sorted(spans)
+        cur.execute(self.dialect.select_key_spans(len(keys)), [self.template_id, *keys])
+        return {int(uid) for uid, key, start in cur.fetchall()
+                if any(first <= start <= last for first, last in spans.get(key, ()))}
+
+    def _delete_sessions(self, cur: Any, gone: list[int]) -> None:
+        """Rows made obsolete (merged into another session, or superseded fragments) go with the same commit."""
         if not gone:
             return
         for table in CHILD_TABLES:
