@@ -1,6 +1,6 @@
 """Throughput of the sessionize job, end to end (files → rows committed), with the parsing-only ceiling.
 
-    .venv/bin/python bench/throughput.py --orders 100000 [--target local|http://localhost:8081] [--db URL]
+    .venv/bin/python bench/throughput.py --orders 100000 [--target local|http://localhost:8081] [--db URL] [--freshness]
 
 Generates demo logs with the demo generator, runs the job bounded, and prints events/s, sessions/s, wall
 time and peak memory (RSS of the job's process tree, JVM included), then the same for parse-only.
@@ -76,6 +76,8 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="DATABASE_URL (default: a fresh SQLite file in the work dir)")
     parser.add_argument("--work", default=None, help="work directory (default: a temp dir)")
     parser.add_argument("--skip-parse-only", action="store_true")
+    parser.add_argument("--freshness", action="store_true",
+                        help="then run bench/freshness.py (live job, file written → row visible, p50/p95) and print its figures")
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="luna-bench-"))
     os.environ["LUNA_VAR_DIR"] = str(work / "var")
@@ -128,6 +130,18 @@ def main() -> None:
         print(f"parse only : {p_wall:7.1f} s  {lines / p_wall:9,.0f} events/s  peak RSS {p_peak:,.0f} MB  (run {p_run.state})")
         print(f"ratio end-to-end / parse-only ceiling: {p_wall / wall:.2f}")
     print("wall time includes the job's fixed start-up (≈10 s: JVM, planning, mini-cluster)")
+    if args.freshness:
+        print_freshness(args.db)
+
+
+def print_freshness(db: str | None) -> None:
+    """The live side of the benchmark, in its own process (its own job, work dir and database)."""
+    import subprocess
+
+    command = [sys.executable, str(ROOT / "bench" / "freshness.py")] + (["--db", db] if db else [])
+    result = subprocess.run(command, capture_output=True, text=True)
+    figures = [line for line in result.stdout.splitlines() if "p50" in line or line.startswith("settings")]
+    print("freshness  :", *figures, sep="\n  ") if figures else print(f"freshness failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
 
 
 if __name__ == "__main__":
