@@ -141,7 +141,10 @@ def print_freshness(db: str | None) -> None:
     command = [sys.executable, str(ROOT / "bench" / "freshness.py")] + (["--db", db] if db else [])
     result = subprocess.run(command, capture_output=True, text=True)
     figures = [line for line in result.stdout.splitlines() if "p50" in line or line.startswith("settings")]
-    print("freshness  :", *figures, sep="\n  ") if figures else print(f"freshness failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    if figures:
+        print("freshness  :", *figures, sep="\n  ")
+    else:
+        print(f"freshness failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
 
 
 if __name__ == "__main__":

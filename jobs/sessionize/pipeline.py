@@ -10,6 +10,7 @@
 
 A source whose strftime pattern SQL cannot express gets its own ParseLine and a Python timestamp assigner.
 """
+import json
 import os
 import tempfile
 
@@ -103,8 +104,6 @@ def template_updates(env: StreamExecutionEnvironment, tenv: StreamTableEnvironme
 
 
 def parse_update(row) -> tuple[int, str]:
-    import json
-
     try:
         update = json.loads(row[0])
         return int(update["version"]), json.dumps(update["document"])

@@ -18,7 +18,7 @@ from jobs.sessionize.logic.durations import parse_duration_ms
 
 from ..choices import JobMode, JobState
 from ..models import JobRun, TemplateVersion
-from . import flink_cluster
+from . import flink_cluster, rollout
 
 JOB_MAIN = flink_cluster.REPO_ROOT / "jobs" / "sessionize" / "main.py"
 
@@ -36,10 +36,8 @@ def database_url_for_jobs() -> str:
 
 def job_config(version: TemplateVersion, bounded: bool) -> JobConfig:
     """A run's configuration: live runs follow published versions and favour freshness; backfills favour batch size."""
-    from .rollout import updates_dir
-
     live = {} if bounded else {
-        "updates_dir": str(updates_dir(version.template.name)),
+        "updates_dir": str(rollout.updates_dir(version.template.name)),
         "monitor_interval": settings.LUNA_SOURCE_MONITOR_INTERVAL,
         "flush_interval_ms": settings.LUNA_SINK_FLUSH_INTERVAL_MS,
         "buffer_timeout_ms": settings.LUNA_FLINK_BUFFER_TIMEOUT_MS,
