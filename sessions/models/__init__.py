@@ -1,7 +1,7 @@
 from .ingest import DeadLetter, LateEvent
-from .jobs import JobAttempt, JobRun
+from .jobs import JobAttempt, JobRun, SinkOutage
 from .reports import CorrelationReport
-from .sessions import Session, SessionConclusion, SessionField, SessionNode
+from .sessions import Session, SessionConclusion, SessionField, SessionNode, SessionRevision, SessionRuleError
 from .templates import AnalysisTemplate, TemplateVersion
 
 __all__ = [
@@ -11,6 +11,9 @@ __all__ = [
     "SessionField",
     "SessionNode",
     "SessionConclusion",
+    "SessionRuleError",
+    "SessionRevision",
+    "SinkOutage",
     "DeadLetter",
     "LateEvent",
     "JobRun",

@@ -106,3 +106,18 @@ class JobAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id} #{self.number} {self.kind} {self.outcome}"
+
+
+class SinkOutage(models.Model):
+    """A time the job's database writer could not reach the database and retried (recorded once it could again)."""
+
+    template = models.ForeignKey("AnalysisTemplate", on_delete=models.CASCADE, related_name="sink_outages", db_constraint=False)
+    started_ms = models.BigIntegerField()
+    ended_ms = models.BigIntegerField()
+    retries = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, help_text="The first error the writer saw.")
+
+    class Meta:
+        db_table = "luna_sink_outage"
+        ordering = ["-started_ms"]
+        indexes = [models.Index(fields=["template", "started_ms"], name="luna_sink_outage_idx")]

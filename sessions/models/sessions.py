@@ -26,6 +26,8 @@ class Session(models.Model):
     prev_id = models.BigIntegerField(null=True, blank=True)
     next_id = models.BigIntegerField(null=True, blank=True)
     updated_ms = models.BigIntegerField(help_text="Wall-clock time of the last write, epoch ms.")
+    template_version = models.PositiveIntegerField(null=True, blank=True,
+                                                   help_text="Template version that produced the stored revision.")
 
     class Meta:
         db_table = "luna_session"
@@ -49,6 +51,8 @@ class SessionField(models.Model):
     name = models.CharField(max_length=100)
     str_value = models.CharField(max_length=191, null=True, blank=True)
     num_value = models.FloatField(null=True, blank=True)
+    node = models.CharField(max_length=100, blank=True, default="",
+                            help_text="Node whose event carried this value; empty for computed fields.")
 
     class Meta:
         db_table = "luna_session_field"
@@ -97,3 +101,39 @@ class SessionConclusion(models.Model):
             models.Index(fields=["template", "name", "start_ms"], name="luna_concl_name_idx"),
             models.Index(fields=["session"], name="luna_concl_session_idx"),
         ]
+
+
+class SessionRuleError(models.Model):
+    """A field or conclusion rule that failed on this session's data: its value is null, the reason is kept."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="rule_errors", db_constraint=False)
+    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    rule = models.CharField(max_length=200, help_text="e.g. fields.amount.expr or conclusions.lost_order.when")
+    message = models.CharField(max_length=500)
+    start_ms = models.BigIntegerField(help_text="Copied from the session so the per-rule counts need no join.")
+
+    class Meta:
+        db_table = "luna_session_rule_error"
+        indexes = [
+            models.Index(fields=["template", "rule", "start_ms"], name="luna_rule_error_rule_idx"),
+            models.Index(fields=["session"], name="luna_rule_error_session_idx"),
+        ]
+
+
+class SessionRevision(models.Model):
+    """One stored revision of a session: when, why it was emitted and what changed against the one before."""
+
+    session_id = models.BigIntegerField()
+    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    revision = models.PositiveIntegerField()
+    template_version = models.PositiveIntegerField(null=True, blank=True)
+    cause = models.CharField(max_length=32, help_text="early_fire, close, timeout, update, merge or late_replay.")
+    status = models.CharField(max_length=16, choices=SessionStatus.choices)
+    written_ms = models.BigIntegerField()
+    changes = models.JSONField(default=dict, blank=True,
+                               help_text="{nodes_added, nodes_removed, fields: {name: [old, new]}, conclusions_added, ...}")
+
+    class Meta:
+        db_table = "luna_session_revision"
+        ordering = ["session_id", "revision"]
+        indexes = [models.Index(fields=["session_id", "revision"], name="luna_revision_session_idx")]
