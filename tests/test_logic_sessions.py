@@ -432,7 +432,10 @@ def test_the_key_state_reports_late_events():
 def test_an_event_inside_a_purged_session_is_late():
     state = SessionKeyState("O1")
     state.add(TPL, event(order_line(T0, "O1")), watermark=T0 - OOO)
-    state.on_watermark(TPL, T0 + GAP + 2 * HOUR)
+    purge = T0 + GAP + 2 * HOUR + TPL.join_hold_ms  # kept while a delivery (up to +2h) may still join it
+    state.on_watermark(TPL, purge - 1)
+    assert state.baseline != {}
+    state.on_watermark(TPL, purge)
     assert state.baseline == {} and len(state.tombstones) == 1
     out = state.add(TPL, event(pay_page_line(T0 + 10 * MINUTE, "O1")), watermark=T0 + GAP + 2 * HOUR - 10 * MINUTE)
     assert [type(o) for o in out] == [Late]
@@ -542,3 +545,19 @@ def test_the_watermark_trails_the_highest_event_time_by_the_bound():
     corr = Correlator(TPL)
     feed(corr, order_line(T0, "O1"), order_line(T0 - MINUTE, "O2"))
     assert corr.watermark == T0 - OOO
+
+
+# -- state lifetime: a session lives as long as a supplement may still join it (issue: late callback orphaned) ---
+def test_a_supplement_on_time_for_its_interval_joins_a_session_past_gap_and_lateness():
+    """The callback may come up to +30m after verification and still be on time for another gap + lateness;
+    the session's state must outlive last baseline + gap + lateness for it, or it is dead-lettered as an orphan."""
+    corr = Correlator(TPL)
+    feed(corr, order_line(T0, "O1"), pay_page_line(T0 + 10 * SECOND, "O1"), voucher_line(T0 + 20 * SECOND, "O1", "T1"),
+         verified_line(T0 + MINUTE, "O1", "T1"))
+    # other orders move the watermark past O1's last baseline + gap + allowed lateness (2h21m) ...
+    feed(corr, order_line(T0 + 2 * HOUR + 30 * MINUTE + OOO, "O2"))
+    assert corr.watermark > T0 + MINUTE + GAP + 2 * HOUR
+    # ... while a callback 25 minutes after verification is still on time (its horizon is 2h50m)
+    feed(corr, callback_line(T0 + 26 * MINUTE, "T1"))
+    assert corr.orphans == [] and corr.late == []
+    assert "callback" in node_names(only_session(corr, "O1"))

@@ -115,7 +115,7 @@ def lifecycle_ttl_ms(template: CompiledTemplate) -> int:
     """State TTL, the lifecycle bound of a key: twice the longest event-time life a key can need (gap + allowed
     lateness + join reach), at least an hour, in processing time. Event-time timers purge state on time; the
     TTL reclaims what they cannot (a watermark that stalls for good, e.g. a source that is never read again)."""
-    return max(2 * (template.gap_ms + template.lateness_ms + template.max_join_reach_ms), 3_600_000)
+    return max(2 * (template.gap_ms + template.lateness_ms + max(template.max_join_reach_ms, template.join_hold_ms)), 3_600_000)
 
 
 class _PickledState:

@@ -4,9 +4,10 @@ Everything here is recomputed on every revision, so conclusions always reflect t
 """
 import hashlib
 import json
+import math
 from typing import Any
 
-from .expressions import new_context
+from .expressions import RuleFailure, new_context
 from .records import Event
 from .template import SEVERITY_RANK, CompiledTemplate
 
@@ -25,18 +26,20 @@ def _node_var(events: list[Event]) -> dict[str, Any]:
 
 
 def _coerce(value: Any, kind: str) -> Any:
-    if value is None:
-        return None
+    """The rule's value as the field's type; a RuleFailure when it cannot be one (never NaN or infinity)."""
+    if value is None or isinstance(value, RuleFailure):
+        return value
     try:
         if kind == "number":
-            return float(value) if not isinstance(value, bool) else float(int(value))
+            number = float(value) if not isinstance(value, bool) else float(int(value))
+            return number if math.isfinite(number) else RuleFailure(f"the value {number} is not a finite number")
         if kind == "time":
             return int(value)
         if kind == "bool":
             return bool(value)
         return value if isinstance(value, str) else json.dumps(value, default=str)
-    except (TypeError, ValueError):
-        return None
+    except (TypeError, ValueError, OverflowError) as exc:
+        return RuleFailure(f"the value {str(value)[:60]!r} is not a {kind}: {exc}"[:300])
 
 
 def kept_node_events(template: CompiledTemplate, by_node: dict[str, list[Event]]) -> dict[str, list[Event]]:
@@ -75,24 +78,20 @@ def assemble(
         **node_vars,
         "session": {"key": session_key, "start": start, "end": end, "duration": end - start, "status": status},
     }
-    # One CEL context converted once and shared by the rules (converting per rule cost ~30x more);
-    # rebuilt only when a rule reads a field computed before it.
-    derived: dict[str, Any] = {}
-    rules_context = new_context(context)
-    for item in template.fields:
-        if derived and not item.expr.variables.isdisjoint(derived):
-            rules_context = new_context({**context, **derived})
-        derived[item.name] = _coerce(item.expr.evaluate(rules_context), item.type)
-    if any(not c.when.variables.isdisjoint(derived) for c in template.conclusions):
-        rules_context = new_context({**context, **derived})
-    matched = [c for c in template.conclusions if c.when.evaluate(rules_context) is True]
+    derived, matched, rule_errors = _evaluate_rules(template, context)
     primary = max(matched, key=lambda c: SEVERITY_RANK[c.severity], default=None)
 
     fields: dict[str, Any] = {}
+    values: list[list[Any]] = []  # every distinct value of every field, with the node that carried it first
+    seen: set[tuple[str, type, Any]] = set()  # values are scalars; the type keeps 1, 1.0 and True apart
     for name in present:
         for event in by_node[name]:
             for alias, value in event.values.items():
                 fields.setdefault(alias, value)
+                marker = (alias, value.__class__, value)
+                if marker not in seen:
+                    seen.add(marker)
+                    values.append([alias, value, name])
     fields.update({k: v for k, v in derived.items() if v is not None})
     done = sum(1 for name in template.complete_when if name in by_node)
     return {
@@ -113,10 +112,47 @@ def assemble(
             for seq, e in enumerate(by_node[name])
         ],
         "fields": fields,
+        "values": values,
+        "rule_errors": rule_errors,
         "conclusions": [
             {"name": c.name, "label": c.label, "severity": c.severity} for c in sorted(matched, key=lambda c: -SEVERITY_RANK[c.severity])
         ],
     }
+
+
+def _evaluate_rules(template: CompiledTemplate, context: dict[str, Any]) -> tuple[dict[str, Any], list, list[dict[str, str]]]:
+    """Fields in order, then conclusions. A rule that fails yields null (a field) or does not hold (a conclusion)
+    and is listed as a rule error; a rule reading a node or field the session lacks yields null silently."""
+    derived: dict[str, Any] = {}
+    rule_errors: list[dict[str, str]] = []
+
+    def shared_context() -> Any:
+        # one CEL context converted once and shared by the rules (converting per rule cost ~30x more); absent
+        # (null) fields are left out so that reading one is "absent", like a missing node
+        return new_context({**context, **{k: v for k, v in derived.items() if v is not None}})
+
+    rules_context = shared_context()
+    if isinstance(rules_context, RuleFailure):  # the events' values cannot enter a rule at all
+        failure = {"rule": "(session values)", "message": rules_context.message}
+        return {f.name: None for f in template.fields}, [], [failure]
+    for item in template.fields:
+        if derived and not item.expr.variables.isdisjoint(derived):
+            rules_context = shared_context()
+        value = _coerce(item.expr.evaluate(rules_context), item.type)
+        if isinstance(value, RuleFailure):
+            rule_errors.append({"rule": f"fields.{item.name}.expr", "message": value.message})
+            value = None
+        derived[item.name] = value
+    if any(not c.when.variables.isdisjoint(derived) for c in template.conclusions):
+        rules_context = shared_context()
+    matched = []
+    for conclusion in template.conclusions:
+        held = conclusion.when.evaluate(rules_context)
+        if isinstance(held, RuleFailure):
+            rule_errors.append({"rule": f"conclusions.{conclusion.name}.when", "message": held.message})
+        elif held is True:
+            matched.append(conclusion)
+    return derived, matched, rule_errors
 
 
 def content_digest(document: dict[str, Any]) -> str:

@@ -3,6 +3,9 @@
 CEL is sandboxed by design (no I/O, no attribute access on Python objects, guaranteed termination), so
 analysts' rules cannot reach the host. One addition to standard CEL: `has(node)` with a bare node name
 means "the node is present in the session" (rewritten to `has(nodes.node)`).
+
+Evaluation is total (SPEC §2): whatever a rule does with whatever data, `evaluate` returns a value or a
+`RuleFailure`; nothing raises into the job.
 """
 import re
 from dataclasses import dataclass, field
@@ -10,51 +13,89 @@ from typing import Any
 
 import cel
 
+from .vocabulary import Vocabulary, check_bounds, check_names
+
 _BARE_HAS = re.compile(r"\bhas\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)")
+_UNDEFINED = re.compile(r"Undefined variable or function: '([^']+)'")
+MAX_MESSAGE = 300
 
 
 class ExpressionError(ValueError):
-    """A rule that does not compile; the message names the rule and CEL's own diagnosis."""
+    """A rule that does not compile; the message names the rule and what is wrong with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFailure:
+    """A rule that failed on this data (division by zero, missing field, type mismatch, overflow ...)."""
+
+    message: str
 
 
 @dataclass
 class Expression:
-    """A compiled rule; `evaluate` returns None instead of raising when data is missing."""
+    """A compiled rule. `absent_ok` names what a session may lack (nodes, fields): reading one yields None."""
 
     source: str
     program: Any = field(repr=False)
     variables: frozenset[str] = frozenset()
+    absent_ok: frozenset[str] = frozenset()
 
-    def evaluate(self, context: dict[str, Any]) -> Any:
-        """Evaluate; a reference to an absent node or a type mismatch yields None (recorded by callers)."""
+    def evaluate(self, context: Any) -> Any:
+        """The rule's value, None when it reads a node or field the session does not have, else a RuleFailure."""
         try:
             return self.program.execute(context)
-        except (RuntimeError, TypeError, ValueError):
-            return None
+        except BaseException as exc:  # noqa: B036 — the binding's PanicException is not an Exception
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
+            missing = _UNDEFINED.search(str(exc))
+            if missing and missing.group(1) in self.absent_ok:
+                return None
+            return RuleFailure(describe_failure(exc))
 
-    def evaluate_strict(self, context: dict[str, Any]) -> Any:
-        """Evaluate and let CEL's error through (used by the preview to explain a rule)."""
-        return self.program.execute(context)
+
+def describe_failure(exc: BaseException) -> str:
+    """A short reason an analyst can act on (CEL's KeyError text is only the key)."""
+    if isinstance(exc, KeyError):
+        return f"no such field: {exc.args[0] if exc.args else exc}"
+    text = str(exc).split(". Check that", 1)[0] or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:MAX_MESSAGE]
 
 
 def new_context(variables: dict[str, Any]) -> Any:
-    """A CEL context converted once and reusable by many rules (dicts are re-converted on every call)."""
+    """A CEL context converted once and reusable by many rules (dicts are re-converted on every call).
+
+    Returns a RuleFailure when the values cannot be converted (e.g. an integer beyond 64 bits)."""
     context = cel.Context()
-    context.update(variables)
+    try:
+        context.update(variables)
+    except BaseException as exc:  # noqa: B036
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
+        return RuleFailure(describe_failure(exc))
     return context
 
 
-def compile_expression(text: str, where: str) -> Expression:
-    """Compile once per template version; `where` names the rule in error messages."""
+def compile_expression(text: str, where: str, vocabulary: Vocabulary | None = None) -> Expression:
+    """Compile once per template version; `where` names the rule in error messages.
+
+    With a vocabulary, every name, field and function is checked (the template compiler always passes one)."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError(f"{where}: expression is empty")
+    problems = check_bounds(text)
+    if not problems and vocabulary is not None:
+        problems = check_names(text, vocabulary)
+    if problems:
+        raise ExpressionError(f"{where}: " + "; ".join(problems))
     rewritten = _BARE_HAS.sub(r"has(nodes.\1)", text)
     try:
         program = cel.compile(rewritten)
-    except ValueError as exc:
-        raise ExpressionError(f"{where}: {exc}") from None
+    except BaseException as exc:  # noqa: B036 — a parser panic must become a message, not a dead process
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
+        raise ExpressionError(f"{where}: {str(exc)[:1000]}") from None
     try:
         names = frozenset(program.variables())
     except Exception:  # variables() is introspection only; never block a valid rule on it
         names = frozenset()
-    return Expression(source=text, program=program, variables=names)
+    absent_ok = vocabulary.absent_ok if vocabulary is not None else frozenset()
+    return Expression(source=text, program=program, variables=names, absent_ok=absent_ok)

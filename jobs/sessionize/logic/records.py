@@ -1,10 +1,12 @@
 """One raw line → an Event (or a Rejection with its reason). Dead letters never lose the raw line."""
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .expressions import RuleFailure, new_context
 from .template import CompiledSource, CompiledTemplate
 
 MAX_REASON = 500
@@ -58,8 +60,40 @@ def _valid_unicode(record: Any) -> bool:
 
 
 def line_uid(source: str, line: str) -> str:
-    """Content hash: an identical line shipped twice (at-least-once delivery) is one event."""
-    return hashlib.blake2b(f"{source}\x00{line}".encode(), digest_size=12).hexdigest()
+    """Content hash: an identical line shipped twice (at-least-once delivery) is one event. `surrogatepass`: a
+    line holding a lone surrogate (undecodable input) still has a hash, so its dead letter is stored once."""
+    return hashlib.blake2b(f"{source}\x00{line}".encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """Text every database accepts: a lone surrogate (which UTF-8 cannot encode) becomes its JSON escape
+    `\\udXXX`, the form it had in a JSON line, so nothing is lost and the row can be written."""
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _LONE_SURROGATE.search(text) else text
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _parse_int(text: str) -> int | str:
+    """Integers beyond 64 bits (rules and databases cannot hold them) are kept exact, as their digits."""
+    value = int(text)
+    return value if INT64_MIN <= value <= INT64_MAX else text
+
+
+def _parse_float(text: str) -> float | str:
+    """A float that overflows (1e999) is kept as written; JSON has no infinity."""
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
+def load_record(text: str) -> Any:
+    """json.loads that never yields NaN, ±Infinity or an integer beyond 64 bits: those are kept as text
+    ('NaN', 'Infinity', '123456789012345678901234'), exact and searchable, so no path downstream (rules, storage,
+    the API's JSON) meets a value it cannot represent."""
+    return json.loads(text, parse_constant=str, parse_int=_parse_int, parse_float=_parse_float)
 
 
 def dig(record: Any, path: tuple[str, ...]) -> Any:
@@ -95,7 +129,7 @@ def parse_line(template: CompiledTemplate, source_name: str, line: str, origin: 
     except UnicodeEncodeError as exc:  # e.g. a lone surrogate from a reader decoding with surrogateescape
         return Rejection(source_name, f"not valid UTF-8 text: {exc}"[:MAX_REASON], line, origin)
     try:
-        record = json.loads(text)
+        record = load_record(text)
     except ValueError as exc:
         return Rejection(source_name, f"bad JSON: {exc}"[:MAX_REASON], line, origin)
     except RecursionError:
@@ -132,9 +166,6 @@ def parse_line(template: CompiledTemplate, source_name: str, line: str, origin: 
     return Event(source_name, node.name, ts, str(key), None, joins, values, text, uid, origin, False)
 
 
-_UNDEFINED = re.compile(r"Undefined variable or function: '([^']+)'")
-
-
 class RuleError(ValueError):
     """A node's `when` failed on this record for a reason other than an absent field (e.g. a type mismatch)."""
 
@@ -143,21 +174,20 @@ def _classify(source: CompiledSource, values: dict[str, Any], ts: int):
     """First node of this source whose `when` holds (declaration order); None when none does.
 
     A field the record does not carry means "no match" (client logs mix many event shapes); any other
-    evaluation error is the record's fault and sends it to the dead letters with CEL's message.
+    evaluation failure (division by zero, type mismatch, overflow) is a rule error: the record goes to the dead
+    letters naming the rule and the message.
     """
     context = None
     for node in source.nodes:
         if node.when is None:
             return node
         if context is None:
-            context = dict(values, ts=ts)
-        try:
-            matched = node.when.evaluate_strict(context)
-        except (RuntimeError, TypeError, ValueError) as exc:
-            missing = _UNDEFINED.search(str(exc))
-            if missing and missing.group(1) in source.fields:
-                continue
-            raise RuleError(f"rule nodes.{node.name}.when failed: {exc}") from None
+            context = new_context(dict(values, ts=ts))
+            if isinstance(context, RuleFailure):
+                raise RuleError(f"rule nodes.{node.name}.when failed: the record's values cannot be evaluated: {context.message}")
+        matched = node.when.evaluate(context)
+        if isinstance(matched, RuleFailure):
+            raise RuleError(f"rule nodes.{node.name}.when failed: {matched.message}")
         if matched is True:
             return node
     return None

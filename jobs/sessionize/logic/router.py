@@ -73,7 +73,9 @@ class JoinKeyState:
 
     @staticmethod
     def reach(tpl: CompiledTemplate) -> int:
-        return tpl.max_join_reach_ms + tpl.gap_ms + tpl.lateness_ms
+        """How long after its time an owner or a waiting supplement is kept: an owner at `ts` is needed by a
+        supplement at `ts + upper`, on time until `ts + upper - lower + gap + lateness`."""
+        return max(tpl.max_join_reach_ms, tpl.join_hold_ms) + tpl.gap_ms + tpl.lateness_ms
 
     def is_empty(self) -> bool:
         return not self.waiting and not self.owners

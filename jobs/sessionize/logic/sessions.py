@@ -12,13 +12,18 @@ from .records import Event
 from .template import CompiledTemplate
 
 
+CAUSES = ("early_fire", "close", "timeout", "update", "merge", "late_replay")
+
+
 @dataclass
 class Emission:
-    """A session revision to upsert; `replaces` lists rows made obsolete by a merge (to delete)."""
+    """A session revision to upsert; `replaces` lists rows made obsolete by a merge (to delete); `cause` says why
+    it was emitted (one of CAUSES), for the session's revision history."""
 
     revision: int
     document: dict[str, Any]
     replaces: list[int]
+    cause: str = "update"
 
 
 @dataclass
@@ -57,6 +62,7 @@ class _Emitted:
     last: int
     digest: str
     signature: tuple = ()  # what the document was built from: unchanged inputs need no re-assembly
+    closed: bool = False
 
 
 @dataclass
@@ -111,7 +117,7 @@ class SessionKeyState:
         clusters = self._clusters(tpl)
         attached = {s.uid for c in clusters for s in c.supplements}
         times = [c.last + tpl.gap_ms for c in clusters if c.last + tpl.gap_ms > self.closed_until]
-        times += [c.last + tpl.gap_ms + tpl.lateness_ms for c in clusters]
+        times += [self._purge_at(tpl, c) for c in clusters]
         times += [supplement_horizon(tpl, s) for s in self.supplements.values() if s.uid not in attached]
         if self.tombstones and not self.baseline and not self.supplements:
             times.append(self._forget_at(tpl))
@@ -178,8 +184,8 @@ class SessionKeyState:
             for gone in merged:
                 del self.emitted[gone]
             self.revision += 1
-            self.emitted[uid] = _Emitted(cluster.first, cluster.last, digest, signature)
-            out.append(Emission(self.revision, document, merged))
+            self.emitted[uid] = _Emitted(cluster.first, cluster.last, digest, signature, closed)
+            out.append(Emission(self.revision, document, merged, _cause(previous, merged, closed, timeout)))
         return out
 
     # -- lifecycle --------------------------------------------------------------------------------------
@@ -202,9 +208,15 @@ class SessionKeyState:
                 orphans.append(Orphan(event, f"no baseline event with {tpl.nodes[event.node].join.on}={event.join_key} within the join interval"))
         return orphans
 
+    @staticmethod
+    def _purge_at(tpl: CompiledTemplate, cluster: "_Cluster") -> int:
+        """A session is kept while a baseline event may still arrive on time (gap + lateness) and while a
+        supplement may still join it (its horizon reaches join_hold_ms further); after that, late data is replayed."""
+        return cluster.last + tpl.gap_ms + tpl.lateness_ms + tpl.join_hold_ms
+
     def _purge(self, tpl: CompiledTemplate, watermark: int) -> None:
         for cluster in self._clusters(tpl):
-            if cluster.last + tpl.gap_ms + tpl.lateness_ms > watermark:
+            if self._purge_at(tpl, cluster) > watermark:
                 continue
             uid = session_uid(tpl.name, self.session_key, cluster.first)
             for event in [*cluster.baseline, *cluster.supplements]:
@@ -217,6 +229,16 @@ class SessionKeyState:
     def _forget_at(self, tpl: CompiledTemplate) -> int:
         """Tombstones are kept long enough to link a crash-resumed session to its first half."""
         return self.tombstones[-1].last + 2 * (tpl.gap_ms + tpl.lateness_ms)
+
+
+def _cause(previous: _Emitted | None, merged: list[int], closed: bool, timeout: bool) -> str:
+    if merged:
+        return "merge"
+    if timeout and not closed:
+        return "timeout"
+    if closed and (previous is None or not previous.closed):
+        return "close"
+    return "update" if previous is not None else "early_fire"
 
 
 def _complete(tpl: CompiledTemplate, cluster: _Cluster) -> bool:

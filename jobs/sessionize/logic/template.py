@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .durations import parse_duration_ms
 from .expressions import Expression, ExpressionError, compile_expression
+from .vocabulary import Vocabulary
 from .timeparse import TimeParser, make_time_parser
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -163,10 +164,18 @@ class CompiledTemplate:
     join_fields: tuple[str, ...]
     fingerprint: str
 
+    version: int | None = None  # the stored version this was compiled from, when the caller knows it
+
     @functools.cached_property
     def max_join_reach_ms(self) -> int:
         """How far (either way) a supplement can sit from its baseline event."""
         return max((max(abs(n.join.lower_ms), abs(n.join.upper_ms)) for n in self.nodes.values() if n.join), default=0)
+
+    @functools.cached_property
+    def join_hold_ms(self) -> int:
+        """How much longer than gap + lateness a baseline event must be kept for supplements: one at
+        `ts + upper` is on time until `ts + upper - lower + gap + lateness` (its horizon)."""
+        return max((max(n.join.upper_ms - n.join.lower_ms, 0) for n in self.nodes.values() if n.join), default=0)
 
 
 def document_fingerprint(document: dict[str, Any]) -> str:
@@ -184,13 +193,9 @@ def compile_template(document: dict[str, Any]) -> CompiledTemplate:
     sources = _sources(spec, errors)
     nodes = _nodes(spec, sources, errors)
     _check_tree(spec, nodes, sources, errors)
-    fields = _rules(spec, nodes, errors)
+    fields, conclusions = _rules(spec, nodes, sources, errors)
     if errors:
         raise TemplateError(errors)
-    conclusions = [
-        CompiledConclusion(c.name, compile_expression(c.when, f"conclusions.{c.name}.when"), c.severity, c.label or c.name)
-        for c in spec.conclusions
-    ]
     return CompiledTemplate(
         document=document,
         name=spec.name,
@@ -271,7 +276,7 @@ def _nodes(spec: TemplateSpec, sources: dict[str, CompiledSource], errors: list[
         when = None
         if node.when:
             try:
-                when = compile_expression(node.when, f"{where}.when")
+                when = compile_expression(node.when, f"{where}.when", record_vocabulary(source))
             except ExpressionError as exc:
                 errors.append(str(exc))
         join = None
@@ -321,24 +326,49 @@ def _check_tree(spec: TemplateSpec, nodes: dict[str, CompiledNode], sources: dic
             errors.append(f"dimensions: {dim!r} is neither a source field nor a computed field")
 
 
-def _rules(spec: TemplateSpec, nodes: dict[str, CompiledNode], errors: list[str]) -> list[CompiledField]:
-    compiled: list[CompiledField] = []
-    names: set[str] = set()
+NODE_MEMBERS = ("ts", "count", "source")
+SESSION_MEMBERS = frozenset({"key", "start", "end", "duration", "status"})
+
+
+def record_vocabulary(source: CompiledSource) -> Vocabulary:
+    """What a node's `when` reads: the record's fields (a record may lack one: no match) and its time."""
+    return Vocabulary({**dict.fromkeys(source.fields), "ts": None}, absent_ok=frozenset(source.fields))
+
+
+def session_vocabulary(nodes: dict[str, CompiledNode], sources: dict[str, CompiledSource], fields: list[str]) -> Vocabulary:
+    """What field and conclusion rules read: each node with its source's fields, `nodes`, `session`, and the
+    fields computed before (a session may lack a node, or a field whose rule yielded nothing: those read as absent)."""
+    variables: dict[str, frozenset[str] | None] = {
+        name: frozenset(sources[node.source].fields) | frozenset(NODE_MEMBERS) for name, node in nodes.items()
+    }
+    variables.update({"nodes": frozenset(nodes), "session": SESSION_MEMBERS})
+    variables.update(dict.fromkeys(fields))
+    return Vocabulary(variables, absent_ok=frozenset(nodes) | frozenset(fields))
+
+
+def _rules(spec: TemplateSpec, nodes: dict[str, CompiledNode], sources: dict[str, CompiledSource],
+           errors: list[str]) -> tuple[list[CompiledField], list[CompiledConclusion]]:
+    fields: list[CompiledField] = []
+    names: list[str] = []
     for item in spec.fields:
         if item.name in nodes or item.name in ("nodes", "session") or item.name in names:
             errors.append(f"fields.{item.name}: name clashes with a node, another field or a reserved word")
-        names.add(item.name)
         try:
-            compiled.append(CompiledField(item.name, compile_expression(item.expr, f"fields.{item.name}.expr"), item.type))
+            vocabulary = session_vocabulary(nodes, sources, names)
+            fields.append(CompiledField(item.name, compile_expression(item.expr, f"fields.{item.name}.expr", vocabulary), item.type))
         except ExpressionError as exc:
             errors.append(str(exc))
+        names.append(item.name)
+    conclusions: list[CompiledConclusion] = []
     seen: set[str] = set()
+    vocabulary = session_vocabulary(nodes, sources, names)
     for rule in spec.conclusions:
         if rule.name in seen:
             errors.append(f"conclusions.{rule.name}: duplicate conclusion name")
         seen.add(rule.name)
         try:
-            compile_expression(rule.when, f"conclusions.{rule.name}.when")
+            when = compile_expression(rule.when, f"conclusions.{rule.name}.when", vocabulary)
+            conclusions.append(CompiledConclusion(rule.name, when, rule.severity, rule.label or rule.name))
         except ExpressionError as exc:
             errors.append(str(exc))
-    return compiled
+    return fields, conclusions
