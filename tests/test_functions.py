@@ -93,3 +93,28 @@ def test_sink_partitions_keep_a_key_on_one_writer_and_cover_every_subtask():
 def test_state_ttl_bounds_a_keys_life_by_the_template():
     template = demo_template()  # gap 20m + lateness 2h + join reach 2h, twice
     assert lifecycle_ttl_ms(template) == 2 * (20 + 120 + 120) * 60_000
+
+
+# -- a function that still fails on a record makes a dead letter, never a failed job ---------------------------
+def test_a_record_the_parser_fails_on_becomes_a_job_error_dead_letter(monkeypatch):
+    import jobs.sessionize.functions as functions
+
+    def broken(*args, **kwargs):
+        raise KeyError("amount")
+    monkeypatch.setattr(functions, "parse_line", broken)
+    [(tag, rejection)] = addressed(order_line(T0, "o1"))
+    assert tag is REJECTED and rejection.source == "billing" and rejection.origin == "file:/x"
+    assert rejection.reason.startswith("job error in ParseLine: KeyError: 'amount' [test_functions.py:")
+    assert rejection.raw == order_line(T0, "o1")[1]
+
+
+def test_an_event_the_session_stage_fails_on_becomes_a_dead_letter(monkeypatch):
+    from jobs.sessionize.functions import CorrelateSessions
+    from jobs.sessionize.logic.records import parse_line
+
+    function = CorrelateSessions(demo_document(), 1)
+    function.template_for = lambda ctx: (_ for _ in ()).throw(ZeroDivisionError("division by zero"))
+    event = parse_line(demo_template(), *order_line(T0, "o1"))
+    [rejection] = list(function.process_element(("o1", event), None))
+    assert rejection.reason.startswith("job error in CorrelateSessions: ZeroDivisionError: division by zero")
+    assert (rejection.source, rejection.raw) == ("billing", event.raw)

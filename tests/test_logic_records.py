@@ -73,7 +73,7 @@ def test_it_rejects_an_unparseable_time(source, record):
 
 def test_it_rejects_infinite_and_overflowing_times_without_raising():
     assert rejected("gamesvr", '{"t": Infinity, "trans_id": "T1"}').startswith("unparseable time 'Infinity'")
-    assert rejected("client", '{"ts": NaN, "oid": "O1", "event": "pay_page_open"}').startswith("unparseable time nan")
+    assert rejected("client", '{"ts": NaN, "oid": "O1", "event": "pay_page_open"}').startswith("unparseable time 'NaN'")
     assert rejected("gamesvr", '{"t": 1e300, "trans_id": "T1"}').startswith("unparseable time")
 
 
@@ -282,3 +282,21 @@ def test_a_rule_that_fails_on_a_record_sends_it_to_the_dead_letters_with_the_cel
     assert bad.raw == line
     absent = parse_line(template, "client", '{"ts": 1795226400000, "oid": "o1"}')
     assert not isinstance(absent, Rejection), "a record without the field simply matches no node"
+
+
+# -- values no rule, database or JSON answer could hold are kept exact, as text --------------------------------
+def test_nan_infinity_and_huge_integers_are_kept_as_text():
+    text = ('{"time": "2024-05-01 10:00:00.000000", "type": "order_created", "channel": NaN, "trans_id": 123456789012345678901234567890,'
+            ' "order": {"id": "O1", "amount": {"value": -Infinity, "currency": 1e999}}}')
+    parsed = parse_line(demo_template(), "billing", text)
+    assert isinstance(parsed, Event)
+    assert parsed.values["channel"] == "NaN" and parsed.values["amount"] == "-Infinity" and parsed.values["currency"] == "1e999"
+    assert parsed.values["trans_id"] == "123456789012345678901234567890"
+    assert parsed.raw == text
+
+
+def test_a_line_holding_a_lone_surrogate_is_rejected_and_still_has_a_content_hash():
+    text = '{"time": "2024-05-01 10:00:00.000000", "type": "order_created", "order": {"id": "O\udc801"}}'
+    result = parse_line(demo_template(), "billing", text)
+    assert isinstance(result, Rejection) and result.raw == text
+    assert len(line_uid("billing", text)) == 24

@@ -1,13 +1,17 @@
 """The database sink on the real server: revision guard, idempotent replay, merge deletes, dead letters."""
 import copy
+import json
+import sqlite3
 
+import pymysql
 import pytest
 
 from jobs.sessionize.logic.records import Event, Rejection
 from jobs.sessionize.logic.sessions import Emission, Late, Orphan
 from jobs.sessionize.sink.dialects import MYSQL, SQLITE, TIDB, connect
-from jobs.sessionize.sink.writer import SessionWriter, split_value
-from sessions.models import DeadLetter, LateEvent, Session, SessionConclusion, SessionField, SessionNode
+from jobs.sessionize.sink.writer import RetryPolicy, SessionWriter, split_value
+from sessions.models import (DeadLetter, LateEvent, Session, SessionConclusion, SessionField, SessionNode, SessionRevision,
+                             SessionRuleError, SinkOutage)
 from sessions.services.jobs import database_url_for_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -119,14 +123,108 @@ def test_dead_letters_and_late_events_are_stored_once_with_their_reason(writer):
     assert LateEvent.objects.get().session_key == "o-9"
 
 
-def test_a_failed_batch_rolls_back_entirely(writer):
+def test_a_record_the_database_refuses_becomes_a_dead_letter_and_the_rest_is_written(writer):
     broken = document(uid=401)
+    broken["session_key"] = "o-2"
     broken["nodes"][0]["source"] = None  # violates NOT NULL on every backend
-    with pytest.raises(Exception):
-        writer.write([Emission(1, document(uid=400), []), Emission(1, broken, [])])
-    assert not Session.objects.exists()
-    writer.write([Emission(1, document(uid=400), [])])  # the writer reconnects and carries on
-    assert Session.objects.filter(pk=400).exists()
+    writer.write([Emission(1, document(uid=400), []), Emission(1, broken, []), Rejection("billing", "bad JSON: x", "{", "f:1")])
+    assert list(Session.objects.values_list("pk", flat=True)) == [400]
+    refused = DeadLetter.objects.get(source="(sink)")
+    assert refused.reason.startswith("job error: the database refused session 'o-2' r1")
+    assert json.loads(refused.raw)["uid"] == 401  # the whole document is kept
+    assert DeadLetter.objects.filter(source="billing").exists()
+    assert writer.stats.refused == 1
+
+
+def test_an_unreachable_database_is_retried_with_back_off_and_the_outage_recorded(writer):
+    real_connect, attempts, waits = writer.connect, [], []
+
+    def flaky_connect():
+        attempts.append(1)
+        if len(attempts) <= 3:
+            raise (pymysql.err.OperationalError(2003, "Can't connect") if writer.dialect.name != "sqlite"
+                   else sqlite3.OperationalError("database is locked"))
+        return real_connect()
+    writer.connect, writer.retry = flaky_connect, RetryPolicy(first_s=0.5, max_s=1.0, sleep=waits.append)
+    writer.write([Emission(1, document(uid=410), [])])
+    assert Session.objects.filter(pk=410).exists()
+    assert waits == [0.5, 1.0, 1.0]
+    outage = SinkOutage.objects.get()
+    assert (outage.template_id, outage.retries) == (TEMPLATE_ID, 3) and outage.ended_ms >= outage.started_ms
+
+
+def test_the_writer_gives_up_after_its_limit_so_flink_restarts_from_the_checkpoint(writer):
+    def down():
+        raise pymysql.err.OperationalError(2003, "Can't connect")
+    writer.connect, writer.retry = down, RetryPolicy(give_up_s=0.0, sleep=lambda s: None)
+    with pytest.raises(pymysql.err.OperationalError):
+        writer.write([Emission(1, document(uid=411), [])])
+
+
+def test_a_fragment_replaced_within_the_same_batch_is_never_left_behind(writer):
+    """A late first event moves a session's start: it gets a new id, and the emission names the old one in
+    `replaces`. Both emissions in one batch must leave only the final row."""
+    fragment = document(uid=501)
+    fragment["start_ms"] = 1000
+    final = document(uid=502)
+    final["start_ms"], final["duration_ms"] = 500, 1500
+    writer.write([Emission(1, fragment, []), Emission(2, final, [501])])
+    assert list(Session.objects.values_list("pk", flat=True)) == [502]
+    assert not SessionNode.objects.filter(session_id=501).exists()
+
+
+def test_a_fragment_a_restored_job_does_not_name_is_removed_by_its_span(writer):
+    fragment = document(uid=503)
+    final = document(uid=504)
+    final["start_ms"] = 900
+    writer.write([Emission(1, fragment, []), Emission(2, final, [])])  # same key, final's span holds the fragment's start
+    assert list(Session.objects.values_list("pk", flat=True)) == [504]
+
+
+def test_every_distinct_value_of_a_field_is_stored_with_its_node(writer):
+    doc = document(uid=420)
+    doc["values"] = [["event", "pay_page_open", "pay_page"], ["event", "voucher_upload", "voucher"], ["order_id", "o-1", "order"]]
+    doc["fields"] = {"event": "pay_page_open", "order_id": "o-1", "pay_ms": 12.0}
+    writer.write([Emission(1, doc, [])])
+    rows = set(SessionField.objects.filter(session_id=420).values_list("name", "str_value", "num_value", "node"))
+    assert rows == {("event", "pay_page_open", None, "pay_page"), ("event", "voucher_upload", None, "voucher"),
+                    ("order_id", "o-1", None, "order"), ("pay_ms", None, 12.0, "")}
+
+
+def test_rule_errors_and_the_revision_history_are_stored(writer):
+    first = document(uid=430, conclusion="")
+    first["rule_errors"] = [{"rule": "fields.amount_value.expr", "message": "no such field: amount"}]
+    first["template_version"] = 3
+    writer.write([Emission(1, first, [], cause="early_fire")])
+    second = document(uid=430, conclusion="lost_order", deliveries=1)
+    second["template_version"] = 4
+    writer.write([Emission(2, second, [], cause="update")])
+    assert SessionRuleError.objects.filter(session_id=430).count() == 0  # rewritten with the revision
+    assert Session.objects.get(pk=430).template_version == 4
+    history = list(SessionRevision.objects.filter(session_id=430).order_by("revision"))
+    assert [(h.revision, h.cause, h.template_version) for h in history] == [(1, "early_fire", 3), (2, "update", 4)]
+    assert history[0].changes["nodes_added"] == ["order"]
+    assert history[1].changes == {"nodes_added": ["delivery"], "conclusions_added": ["lost_order"]}
+    writer.write([Emission(1, first, [], cause="early_fire")])  # a replay adds no history
+    assert SessionRevision.objects.filter(session_id=430).count() == 2
+
+
+def test_rule_errors_are_written_with_the_session(writer):
+    doc = document(uid=431)
+    doc["rule_errors"] = [{"rule": "fields.amount_value.expr", "message": "no such field: amount"}]
+    writer.write([Emission(1, doc, [])])
+    assert list(SessionRuleError.objects.values_list("rule", "message")) == [("fields.amount_value.expr", "no such field: amount")]
+
+
+def test_lone_surrogates_and_non_finite_numbers_are_stored_without_failing_the_batch(writer):
+    doc = document(uid=440)
+    doc["nodes"][0]["raw"] = '{"o":"\udc80"}'
+    doc["fields"] = {"order_id": "o-\udc801", "amount": float("nan"), "big": 2**70}
+    writer.write([Emission(1, doc, []), Rejection("billing", "not valid UTF-8 text", "\udcff{", "f\udc80:1")])
+    assert SessionNode.objects.get(session_id=440).raw == '{"o":"\\udc80"}'
+    values = dict(SessionField.objects.filter(session_id=440).values_list("name", "str_value"))
+    assert values == {"order_id": "o-\\udc801", "amount": "nan", "big": str(2**70)}
+    assert DeadLetter.objects.get().raw == "\\udcff{"
 
 
 def test_typed_values_split_into_text_and_number_columns():
@@ -150,6 +248,8 @@ def test_sink_columns_match_the_django_models():
     for model, columns in (
         (Session, dialects.SESSION_COLUMNS), (SessionField, dialects.FIELD_COLUMNS), (SessionNode, dialects.NODE_COLUMNS),
         (SessionConclusion, dialects.CONCLUSION_COLUMNS), (DeadLetter, dialects.DEAD_LETTER_COLUMNS), (LateEvent, dialects.LATE_COLUMNS),
+        (SessionRuleError, dialects.RULE_ERROR_COLUMNS), (SessionRevision, dialects.REVISION_COLUMNS),
+        (SinkOutage, dialects.OUTAGE_COLUMNS),
     ):
         model_columns = {f.column for f in model._meta.concrete_fields}
         assert set(columns) <= model_columns, (model.__name__, set(columns) - model_columns)

@@ -13,6 +13,7 @@ from pyflink.datastream import (BroadcastProcessFunction, KeyedBroadcastProcessF
                                 RuntimeContext, TimeDomain)
 from pyflink.datastream.state import ListStateDescriptor, MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
+from .logic.errors import job_error
 from .logic.records import Event, Rejection, parse_line
 from .logic.router import JoinKeyState, routing_key
 from .logic.sessions import Emission, Late, SessionKeyState
@@ -37,7 +38,7 @@ class FollowsTemplate:
         self.document, self.version = document, version
 
     def open_template(self) -> None:
-        self.template: CompiledTemplate = compile_template(self.document)
+        self.template: CompiledTemplate = compile_template(self.document, self.version)
         self.synced = False
 
     def template_for(self, ctx: Any) -> CompiledTemplate:
@@ -60,7 +61,7 @@ class FollowsTemplate:
             return False
         try:
             document = json.loads(text)
-            compiled = compile_template(document)
+            compiled = compile_template(document, version)
         except (ValueError, TemplateError) as exc:  # the platform validates before publishing; keep running
             log.error("template update v%s ignored: %s", version, exc)
             return False
@@ -85,6 +86,13 @@ class ParseLine(FollowsTemplate, BroadcastProcessFunction):
         self.open_template()
 
     def process_element(self, value: Row, ctx: Any) -> Iterable:
+        try:
+            yield from self._address(value, ctx)
+        except Exception as exc:  # a record no parser path foresaw: a dead letter, never a failed job
+            row = (value[0], value[1], value[2]) if self.source is None else (self.source, value[0], value[1])
+            yield REJECTED, job_error(row, exc, "ParseLine")
+
+    def _address(self, value: Row, ctx: Any) -> Iterable:
         template = self.template_for(ctx)
         source, line, origin = (value[0], value[1], value[2]) if self.source is None else (self.source, value[0], value[1])
         parsed = parse_line(template, source, line, origin or "")
@@ -174,6 +182,12 @@ class RouteSupplements(FollowsTemplate, _PickledState, KeyedBroadcastProcessFunc
         self.open_state(runtime_context, "join-key", self.template)
 
     def process_element(self, value: tuple, ctx: Any) -> Iterable:
+        try:
+            yield from self._route(value, ctx)
+        except Exception as exc:  # passes through the session stage to the sink as a dead letter
+            yield "", job_error(value[2], exc, "RouteSupplements")
+
+    def _route(self, value: tuple, ctx: Any) -> Iterable:
         _, kind, payload = value
         if kind == PASS:
             yield payload.session_key, payload
@@ -193,6 +207,12 @@ class RouteSupplements(FollowsTemplate, _PickledState, KeyedBroadcastProcessFunc
         self.store(ctx, state, state.next_timer(template), armed)
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterable:
+        try:
+            yield from self._expire(timestamp, ctx)
+        except Exception as exc:
+            yield "", job_error({"join_key": ctx.get_current_key(), "timer": timestamp}, exc, "RouteSupplements.on_timer")
+
+    def _expire(self, timestamp: int, ctx: Any) -> Iterable:
         template = self.template_for(ctx)
         state, armed, _ = self.load()
         if state is None:
@@ -214,8 +234,14 @@ class CorrelateSessions(FollowsTemplate, _PickledState, KeyedBroadcastProcessFun
         self.open_state(runtime_context, "session-key", self.template)
 
     def process_element(self, value: tuple, ctx: Any) -> Iterable:
+        try:
+            yield from self._correlate(value, ctx)
+        except Exception as exc:  # the event becomes a dead letter; the key's state is left as it was
+            yield job_error(value[1], exc, "CorrelateSessions")
+
+    def _correlate(self, value: tuple, ctx: Any) -> Iterable:
         session_key, event = value
-        if not session_key:  # an orphan or late supplement reported by the router passes straight through
+        if not session_key:  # an orphan, late supplement or job error reported by the router passes straight through
             yield event
             return
         template = self.template_for(ctx)
@@ -227,6 +253,12 @@ class CorrelateSessions(FollowsTemplate, _PickledState, KeyedBroadcastProcessFun
         self.store(ctx, state, state.next_event_timer(template), armed, timeout, armed_timeout)
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterable:
+        try:
+            yield from list(self._fire(timestamp, ctx))  # all or nothing: a failure emits no half of the key's work
+        except Exception as exc:
+            yield job_error({"session_key": ctx.get_current_key(), "timer": timestamp}, exc, "CorrelateSessions.on_timer")
+
+    def _fire(self, timestamp: int, ctx: Any) -> Iterable:
         template = self.template_for(ctx)
         state, armed, armed_timeout = self.load()
         if state is None:

@@ -54,4 +54,4 @@ class TemplateVersion(models.Model):
             raise ValidationError({"document": [f"name: {compiled.name!r} does not match template {self.template.name!r}"]})
 
     def compile(self) -> CompiledTemplate:
-        return compile_template(self.document)
+        return compile_template(self.document, version=self.number)

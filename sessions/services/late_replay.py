@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from jobs.sessionize.logic.engine import Correlator
+from jobs.sessionize.logic.errors import job_error
 from jobs.sessionize.logic.records import Event, Rejection, parse_line
 from jobs.sessionize.logic.sessions import Emission, Orphan
 from jobs.sessionize.logic.template import CompiledTemplate
@@ -45,12 +46,17 @@ def replay_late_events(template: AnalysisTemplate, limit: int = 1000) -> ReplayR
     try:
         writer.write(rejects)
         for session_key, late_events in by_key.items():
-            writer.write(_recorrelate(template, tpl, session_key, late_events))
+            try:
+                batch = _recorrelate(template, tpl, session_key, late_events)
+            except Exception as exc:  # one key's failure must not keep the others (or the queue) stuck
+                batch = [job_error(event, exc, "late replay") for event in late_events]
+                result.dead_letters += len(batch)
+            writer.write(batch)
             result.keys.append(session_key)
     finally:
         writer.close()
     result.sessions_written = writer.stats.sessions_written
-    result.dead_letters = len(rejects)
+    result.dead_letters += len(rejects)
     with transaction.atomic():
         LateEvent.objects.filter(pk__in=[p.pk for p in pending]).update(replayed_ms=int(time.time() * 1000))
     return result
@@ -101,7 +107,7 @@ def _recorrelate(template: AnalysisTemplate, tpl: CompiledTemplate, session_key:
     base = max((s.revision for s in stored), default=0)
     stale = [s.pk for s in stored if s.pk not in correlator.store]
     emissions = [
-        Emission(base + item.revision, item.document, stale)
+        Emission(base + item.revision, item.document, stale, cause="late_replay")
         for item in sorted(correlator.store.values(), key=lambda s: s.document["start_ms"])
     ]
     return [*emissions, *correlator.orphans]

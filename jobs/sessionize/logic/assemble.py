@@ -104,6 +104,7 @@ def assemble(
         "completeness": round(done / len(template.complete_when), 4) if template.complete_when else 1.0,
         "primary_conclusion": primary.name if primary else "",
         "split": prev_uid is not None or next_uid is not None,
+        "template_version": template.version,
         "prev_uid": prev_uid,
         "next_uid": next_uid,
         "nodes": [

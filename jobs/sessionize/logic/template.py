@@ -182,8 +182,9 @@ def document_fingerprint(document: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def compile_template(document: dict[str, Any]) -> CompiledTemplate:
-    """Validate and compile; raises TemplateError listing every problem found."""
+def compile_template(document: dict[str, Any], version: int | None = None) -> CompiledTemplate:
+    """Validate and compile; raises TemplateError listing every problem found. `version` (the stored version's
+    number) is carried onto every session the template produces."""
     try:
         spec = TemplateSpec.model_validate(document)
     except ValidationError as exc:
@@ -212,6 +213,7 @@ def compile_template(document: dict[str, Any]) -> CompiledTemplate:
         dimensions=list(spec.dimensions),
         join_fields=tuple(sorted({n.join.on for n in nodes.values() if n.join})),
         fingerprint=document_fingerprint(document),
+        version=version,
     )
 
 

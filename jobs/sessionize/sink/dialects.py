@@ -9,16 +9,20 @@ from urllib.parse import unquote, urlparse
 
 SESSION_COLUMNS = (
     "id", "template_id", "session_key", "start_ms", "end_ms", "duration_ms", "status", "revision",
-    "completeness", "primary_conclusion", "split", "prev_id", "next_id", "updated_ms",
+    "completeness", "primary_conclusion", "split", "prev_id", "next_id", "updated_ms", "template_version",
 )
-FIELD_COLUMNS = ("session_id", "template_id", "name", "str_value", "num_value")
+FIELD_COLUMNS = ("session_id", "template_id", "name", "str_value", "num_value", "node")
 NODE_COLUMNS = ("session_id", "node", "seq", "source", "event_ms", "supplement", "event_uid", "raw")
 CONCLUSION_COLUMNS = ("session_id", "template_id", "name", "label", "severity", "start_ms")
 DEAD_LETTER_COLUMNS = ("template_id", "source", "reason", "raw", "origin", "line_uid", "created_ms")
 LATE_COLUMNS = (
     "template_id", "source", "node", "session_key", "join_key", "event_ms", "reason", "raw", "origin", "line_uid", "created_ms",
 )
-CHILD_TABLES = ("luna_session_field", "luna_session_node", "luna_session_conclusion")
+RULE_ERROR_COLUMNS = ("session_id", "template_id", "rule", "message", "start_ms")
+REVISION_COLUMNS = ("session_id", "template_id", "revision", "template_version", "cause", "status", "written_ms", "changes")
+OUTAGE_COLUMNS = ("template_id", "started_ms", "ended_ms", "retries", "error")
+# rewritten with every revision; the revision history (luna_session_revision) is only appended to
+CHILD_TABLES = ("luna_session_field", "luna_session_node", "luna_session_conclusion", "luna_session_rule_error")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,10 @@ class Dialect:
         """The stored sessions of some keys of one template (to find fragments a written session supersedes)."""
         return (f"SELECT id, session_key, start_ms FROM luna_session WHERE template_id = {self.placeholder} "
                 f"AND session_key IN ({self.marks(count)})")
+
+    def select_children(self, table: str, columns: tuple[str, ...], count: int) -> str:
+        """The stored child rows of some sessions (what a new revision changes, for its history)."""
+        return f"SELECT session_id, {', '.join(columns)} FROM {table} WHERE session_id IN ({self.marks(count)})"
 
     def delete_where_in(self, table: str, column: str, count: int) -> str:
         return f"DELETE FROM {table} WHERE {column} IN ({self.marks(count)})"

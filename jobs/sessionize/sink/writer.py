@@ -3,19 +3,27 @@
 A replay after a restart (or a re-run over the same files) re-sends emissions the database already holds;
 the guard (stored revision >= incoming → skip) and insert-if-absent for dead letters and late events make
 that a no-op, which is what gives the job its effectively-exactly-once effect.
+
+Nothing stops the job (SPEC §7): a database that cannot be reached is retried with back-off (the outage is
+recorded once it is back), and a record the database refuses is isolated by splitting the batch and kept as a
+dead letter with the reason, while the rest of the batch is written.
 """
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..logic.records import Rejection, line_uid
+from ..logic.records import Rejection
 from ..logic.sessions import Emission, Late, Orphan
+from . import rows
 from .dialects import (
-    CHILD_TABLES, CONCLUSION_COLUMNS, DEAD_LETTER_COLUMNS, FIELD_COLUMNS, LATE_COLUMNS, NODE_COLUMNS,
-    SESSION_COLUMNS, Dialect,
+    CHILD_TABLES, CONCLUSION_COLUMNS, DEAD_LETTER_COLUMNS, FIELD_COLUMNS, LATE_COLUMNS, NODE_COLUMNS, OUTAGE_COLUMNS,
+    REVISION_COLUMNS, RULE_ERROR_COLUMNS, SESSION_COLUMNS, Dialect,
 )
+from .rows import split_value  # noqa: F401 — part of the writer's interface (tests, late replay)
 
-MAX_STR_VALUE = 191
+log = logging.getLogger("luna.sink")
+Record = Emission | Rejection | Late | Orphan
 
 
 @dataclass
@@ -26,6 +34,35 @@ class WriteStats:
     late: int = 0
     batches: int = 0
     seconds: float = 0.0
+    refused: int = 0  # records the database refused alone, kept as dead letters
+    retries: int = 0  # attempts while the database was unreachable
+
+
+@dataclass
+class RetryPolicy:
+    """Back-off while the database is unreachable; past `give_up_s` the error goes to Flink (restart from checkpoint)."""
+
+    first_s: float = 0.5
+    max_s: float = 10.0
+    give_up_s: float = 900.0
+    sleep: Callable[[float], None] = time.sleep
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Errors that say 'try again later' (connection lost or refused, server gone, lock timeouts), not 'bad data'."""
+    try:
+        import pymysql
+
+        if isinstance(exc, pymysql.err.InterfaceError):
+            return True
+        if isinstance(exc, pymysql.err.OperationalError):
+            code = exc.args[0] if exc.args else 0
+            return code in (1040, 1053, 1205, 1213, 1927, 2003, 2006, 2013, 2014, 2055) or code >= 2000
+    except ImportError:  # SQLite-only deployments
+        pass
+    import sqlite3
+
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
 
 @dataclass
@@ -36,12 +73,63 @@ class SessionWriter:
     dialect: Dialect
     connect: Callable[[], Any]
     stats: WriteStats = field(default_factory=WriteStats)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     _conn: Any = None
 
-    def write(self, batch: list[Emission | Rejection | Late | Orphan]) -> None:
+    def write(self, batch: list[Record]) -> None:
+        """Write the batch; wait out an unreachable database; isolate records the database refuses."""
         if not batch:
             return
         started = time.perf_counter()
+        outage_started, first_error, delay = None, "", self.retry.first_s
+        while True:
+            try:
+                self._write_splitting(batch, outage=(outage_started, first_error))
+                break
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                now = time.time()
+                if outage_started is None:
+                    outage_started, first_error = now, f"{type(exc).__name__}: {exc}"[:500]
+                    log.warning("database unreachable, retrying with back-off: %s", first_error)
+                if now - outage_started > self.retry.give_up_s:
+                    raise
+                self.stats.retries += 1
+                self.retry.sleep(delay)
+                delay = min(delay * 2, self.retry.max_s)
+        self.stats.batches += 1
+        self.stats.seconds += time.perf_counter() - started
+
+    def _write_splitting(self, batch: list[Record], outage: tuple[float | None, str]) -> None:
+        """One transaction; if the data is refused, halves until the refused record is alone, then keeps it as a
+        dead letter. A record refused alone cannot fail its neighbours."""
+        try:
+            self._transaction(batch, outage)
+            return
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise
+            error = exc
+        outage = (None, "")  # recorded with the first part that commits
+        if len(batch) > 1:
+            middle = len(batch) // 2
+            for part in (batch[:middle], batch[middle:]):
+                self._write_splitting(part, outage)
+            return
+        record = batch[0]
+        log.error("the database refused a record: %s", error)
+        self.stats.refused += 1
+        if isinstance(record, Emission):
+            self._transaction([rows.unstorable_session(record, error)], outage)
+        elif not isinstance(record, Rejection) or record.source != "(sink)":
+            reason = f"job error: the database refused this record: {type(error).__name__}: {error}"
+            raw = record.raw if isinstance(record, Rejection) else record.event.raw
+            origin = record.origin if isinstance(record, Rejection) else record.event.origin
+            source = record.source if isinstance(record, Rejection) else record.event.source
+            self._transaction([Rejection(source, reason[:500], raw, origin)], outage)
+
+    def _transaction(self, batch: list[Record], outage: tuple[float | None, str]) -> None:
         conn = self._connection()
         cur = conn.cursor()
         try:
@@ -49,20 +137,22 @@ class SessionWriter:
             self._write_sessions(cur, [b for b in batch if isinstance(b, Emission)])
             self._write_dead_letters(cur, [b for b in batch if isinstance(b, (Rejection, Orphan))])
             self._write_late(cur, [b for b in batch if isinstance(b, Late)])
+            if outage[0] is not None:
+                self._record_outage(cur, outage)
             self._commit(conn, cur)
         except Exception:
             self._rollback(conn, cur)
+            self._close_cursor(cur)
             self.close()
             raise
-        finally:
-            cur.close()
-        self.stats.batches += 1
-        self.stats.seconds += time.perf_counter() - started
+        self._close_cursor(cur)
 
     def close(self) -> None:
         if self._conn is not None:
             try:
                 self._conn.close()
+            except Exception:  # closing a connection the server already dropped; nothing to keep
+                pass
             finally:
                 self._conn = None
 
@@ -71,6 +161,13 @@ class SessionWriter:
         if self._conn is None:
             self._conn = self.connect()
         return self._conn
+
+    @staticmethod
+    def _close_cursor(cur: Any) -> None:
+        try:
+            cur.close()
+        except Exception:  # the connection is gone; the error that matters was raised already
+            pass
 
     def _begin(self, cur: Any) -> None:
         if self.dialect.name == "sqlite":
@@ -91,58 +188,72 @@ class SessionWriter:
         except Exception:  # the connection is discarded right after; the original error matters
             pass
 
+    def _record_outage(self, cur: Any, outage: tuple[float | None, str]) -> None:
+        started, error = outage
+        row = (self.template_id, int(started * 1000), int(time.time() * 1000), self.stats.retries, error)
+        cur.execute(self.dialect.insert("luna_sink_outage", OUTAGE_COLUMNS), row)
+        log.warning("database reachable again after %.1f s", time.time() - started)
+
     # -- sessions ---------------------------------------------------------------------------------------
     def _write_sessions(self, cur: Any, writes: list[Emission]) -> None:
         if not writes:
             return
-        latest: dict[int, Emission] = {}
-        for write in writes:
-            uid = write.document["uid"]
-            if uid not in latest or latest[uid].revision < write.revision:
-                latest[uid] = write
+        latest, replaced = newest_per_session(writes)
         ids = sorted(latest)  # a fixed lock order avoids deadlocks between concurrent writers
         cur.execute(self.dialect.select_revisions(len(ids)), ids)
         stored = {int(row[0]): int(row[1]) for row in cur.fetchall()}
         accepted = [latest[i] for i in ids if stored.get(i, -1) < latest[i].revision]
         self.stats.sessions_skipped += len(latest) - len(accepted)
-        if not accepted:
+        if not accepted:  # a replay of what is stored: whatever these replaced went with them
             return
         now = int(time.time() * 1000)
         accepted_ids = [w.document["uid"] for w in accepted]
-        cur.executemany(self.dialect.upsert("luna_session", SESSION_COLUMNS), [self._session_row(w, now) for w in accepted])
+        before = self._stored_summaries(cur, [i for i in accepted_ids if i in stored])
+        cur.executemany(self.dialect.upsert("luna_session", SESSION_COLUMNS), [rows.session_row(self.template_id, w, now) for w in accepted])
         for table in CHILD_TABLES:
             cur.execute(self.dialect.delete_where_in(table, "session_id", len(accepted_ids)), accepted_ids)
         self._insert_children(cur, accepted)
-        gone = {uid for w in accepted for uid in w.replaces} | self._superseded(cur, accepted)
-        self._delete_sessions(cur, sorted(gone - set(accepted_ids)))
+        revisions = [rows.revision_row(self.template_id, w, before.get(w.document["uid"]), now) for w in accepted]
+        cur.executemany(self.dialect.insert("luna_session_revision", REVISION_COLUMNS), revisions)
+        gone = replaced | {uid for w in accepted for uid in w.replaces} | self._superseded(cur, accepted)
+        self._delete_sessions(cur, sorted(gone - set(latest)))
         self._link_neighbours(cur, accepted)
         self.stats.sessions_written += len(accepted)
 
-    def _session_row(self, write: Emission, now: int) -> tuple:
-        doc = write.document
-        return (
-            doc["uid"], self.template_id, doc["session_key"][:191], doc["start_ms"], doc["end_ms"], doc["duration_ms"],
-            doc["status"], write.revision, doc["completeness"], doc["primary_conclusion"], int(doc["split"]),
-            doc["prev_uid"], doc["next_uid"], now,
-        )
+    def _stored_summaries(self, cur: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """What the stored revision of each session showed, so the new revision's history says what changed."""
+        if not ids:
+            return {}
+        parts: dict[int, dict[str, list]] = {i: {"nodes": [], "fields": [], "conclusions": []} for i in ids}
+        cur.execute(self.dialect.select_children("luna_session_node", ("node",), len(ids)), ids)
+        for uid, node in cur.fetchall():
+            parts[int(uid)]["nodes"].append(node)
+        cur.execute(self.dialect.select_children("luna_session_field", ("name", "str_value", "num_value"), len(ids)), ids)
+        for uid, name, text, number in cur.fetchall():
+            parts[int(uid)]["fields"].append((name, text if text is not None else number))
+        cur.execute(self.dialect.select_children("luna_session_conclusion", ("name",), len(ids)), ids)
+        for uid, name in cur.fetchall():
+            parts[int(uid)]["conclusions"].append(name)
+        cur.execute(f"SELECT id, status FROM luna_session WHERE id IN ({self.dialect.marks(len(ids))})", ids)
+        status = {int(uid): value for uid, value in cur.fetchall()}
+        return {i: rows.stored_summary(p["nodes"], p["fields"], p["conclusions"], status.get(i, "")) for i, p in parts.items()}
 
     def _insert_children(self, cur: Any, accepted: list[Emission]) -> None:
-        fields, nodes, conclusions = [], [], []
+        fields, nodes, conclusions, errors = [], [], [], []
         for write in accepted:
-            doc, uid = write.document, write.document["uid"]
-            for name, value in doc["fields"].items():
-                fields.append((uid, self.template_id, name, *split_value(value)))
-            for node in doc["nodes"]:
-                nodes.append((uid, node["node"], node["seq"], node["source"], node["ts"], int(node["supplement"]), node["uid"], node["raw"]))
-            for item in doc["conclusions"]:
-                conclusions.append((uid, self.template_id, item["name"], item["label"], item["severity"], doc["start_ms"]))
-        for table, columns, rows in (
+            doc = write.document
+            fields += rows.field_rows(self.template_id, doc)
+            nodes += rows.node_rows(doc)
+            conclusions += rows.conclusion_rows(self.template_id, doc)
+            errors += rows.rule_error_rows(self.template_id, doc)
+        for table, columns, values in (
             ("luna_session_field", FIELD_COLUMNS, fields),
             ("luna_session_node", NODE_COLUMNS, nodes),
             ("luna_session_conclusion", CONCLUSION_COLUMNS, conclusions),
+            ("luna_session_rule_error", RULE_ERROR_COLUMNS, errors),
         ):
-            if rows:
-                cur.executemany(self.dialect.insert(table, columns), rows)
+            if values:
+                cur.executemany(self.dialect.insert(table, columns), values)
 
     def _superseded(self, cur: Any, accepted: list[Emission]) -> set[int]:
         """Stored rows of the same key that start inside a written session's span: fragments of it.
@@ -157,7 +268,7 @@ class SessionWriter:
         spans: dict[str, list[tuple[int, int]]] = {}
         for write in accepted:
             doc = write.document
-            spans.setdefault(doc["session_key"][:191], []).append((doc["start_ms"], doc["end_ms"]))
+            spans.setdefault(rows.storable_text(doc["session_key"])[:191], []).append((doc["start_ms"], doc["end_ms"]))
         keys = sorted(spans)
         cur.execute(self.dialect.select_key_spans(len(keys)), [self.template_id, *keys])
         return {int(uid) for uid, key, start in cur.fetchall()
@@ -169,6 +280,7 @@ class SessionWriter:
             return
         for table in CHILD_TABLES:
             cur.execute(self.dialect.delete_where_in(table, "session_id", len(gone)), gone)
+        cur.execute(self.dialect.delete_where_in("luna_session_revision", "session_id", len(gone)), gone)
         cur.execute(self.dialect.delete_where_in("luna_session", "id", len(gone)), gone)
 
     def _link_neighbours(self, cur: Any, accepted: list[Emission]) -> None:
@@ -185,34 +297,41 @@ class SessionWriter:
         if not writes:
             return
         now = int(time.time() * 1000)
-        rows = [self._dead_letter_row(w, now) for w in writes]
-        cur.executemany(self.dialect.insert_ignore("luna_dead_letter", DEAD_LETTER_COLUMNS), rows)
-        self.stats.dead_letters += len(rows)
-
-    def _dead_letter_row(self, item: Rejection | Orphan, now: int) -> tuple:
-        if isinstance(item, Orphan):
-            e = item.event
-            return (self.template_id, e.source, f"orphan supplement: {item.reason}"[:500], e.raw, e.origin[:500], e.uid, now)
-        uid = line_uid(item.source, item.raw.strip())
-        return (self.template_id, item.source, item.reason[:500], item.raw, item.origin[:500], uid, now)
+        values = [rows.dead_letter_row(self.template_id, w, now) for w in writes]
+        cur.executemany(self.dialect.insert_ignore("luna_dead_letter", DEAD_LETTER_COLUMNS), values)
+        self.stats.dead_letters += len(values)
 
     def _write_late(self, cur: Any, writes: list[Late]) -> None:
         if not writes:
             return
         now = int(time.time() * 1000)
-        rows = [
-            (self.template_id, w.event.source, w.event.node, (w.event.session_key or "")[:191], (w.event.join_key or "")[:191],
-             w.event.ts, w.reason[:200], w.event.raw, w.event.origin[:500], w.event.uid, now)
-            for w in writes
-        ]
-        cur.executemany(self.dialect.insert_ignore("luna_late_event", LATE_COLUMNS), rows)
-        self.stats.late += len(rows)
+        values = [rows.late_row(self.template_id, w, now) for w in writes]
+        cur.executemany(self.dialect.insert_ignore("luna_late_event", LATE_COLUMNS), values)
+        self.stats.late += len(values)
 
 
-def split_value(value: Any) -> tuple[str | None, float | None]:
-    """Typed key-value columns: numbers are searchable as numbers, everything else as text."""
-    if isinstance(value, bool):
-        return ("true" if value else "false"), None
-    if isinstance(value, (int, float)):
-        return None, float(value)
-    return str(value)[:MAX_STR_VALUE], None
+def newest_per_session(writes: list[Emission]) -> tuple[dict[int, Emission], set[int]]:
+    """The newest emission of each session in the batch, and the sessions a newer emission of the batch replaces
+    (a merge, or a late first event that moved the session's start): those are not written, and are deleted."""
+    latest: dict[int, Emission] = {}
+    for write in writes:
+        uid = write.document["uid"]
+        if uid not in latest or latest[uid].revision < write.revision:
+            latest[uid] = write
+    replaced: set[int] = set()
+    for write in latest.values():
+        for gone in write.replaces:
+            if gone in latest and latest[gone].revision < write.revision:
+                replaced.add(gone)
+    by_key: dict[str, list[Emission]] = {}
+    for write in latest.values():
+        by_key.setdefault(write.document["session_key"], []).append(write)
+    for same_key in by_key.values():
+        for older in same_key:
+            doc = older.document
+            if any(newer.revision > older.revision and newer.document["start_ms"] <= doc["start_ms"] <= newer.document["end_ms"]
+                   for newer in same_key if newer is not older):
+                replaced.add(doc["uid"])
+    for uid in replaced:
+        del latest[uid]
+    return latest, replaced
