@@ -15,7 +15,7 @@ from .filters import DeadLetterFilterSet, SessionFilterSet
 from .forms import TemplateUploadForm
 from .models import AnalysisTemplate, DeadLetter, Session, TemplateVersion
 from .permissions import RoleRequiredMixin
-from .services import job_board, job_control, reports, search, templates, tree
+from .services import job_board, job_control, reports, search, session_page, templates
 
 
 class SessionSearchView(RoleRequiredMixin, FilterView):
@@ -35,16 +35,7 @@ class SessionDetailView(RoleRequiredMixin, DetailView):
     context_object_name = "session"
 
     def get_context_data(self, **kwargs):
-        session, version = self.object, self.object.template.current_version
-        rows = list(session.nodes.all())
-        doc_nodes = version.document.get("nodes", []) if version else []
-        return super().get_context_data(
-            version=version,
-            tree=tree.build_tree(doc_nodes, rows, session.start_ms),
-            timeline=tree.timeline(rows, session.start_ms),
-            fields=session.fields.order_by("name"),
-            **kwargs,
-        )
+        return super().get_context_data(**session_page.page_context(self.object), **kwargs)
 
 
 class TemplateListView(RoleRequiredMixin, ListView):

@@ -1,5 +1,4 @@
 """API representations. Times are epoch ms as stored, plus ISO strings for humans and tools."""
-import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -7,7 +6,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import AnalysisTemplate, CorrelationReport, DeadLetter, JobAttempt, JobRun, Session, SessionConclusion, SessionNode, TemplateVersion
+from jobs.sessionize.logic.records import load_record
+
+from ..models import (AnalysisTemplate, CorrelationReport, DeadLetter, JobAttempt, JobRun, Session, SessionConclusion, SessionNode,
+                      SessionRevision, SessionRuleError, TemplateVersion)
+from ..services import session_page
 
 
 def iso_ms(epoch_ms: int | None) -> str | None:
@@ -62,10 +65,35 @@ class NodeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.ANY)
     def get_raw(self, obj: SessionNode) -> Any:
+        """The record as JSON when it is (NaN, Infinity and huge integers as their text), else the raw text."""
         try:
-            return json.loads(obj.raw)
-        except (TypeError, ValueError):
+            return load_record(obj.raw)
+        except (TypeError, ValueError, RecursionError):
             return obj.raw
+
+
+class FieldValueSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.JSONField(help_text="Text, number or boolean text; every distinct value of the field is listed.")
+    node = serializers.CharField(help_text="The node whose event carried the value; empty for a computed field.")
+
+
+class RuleErrorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SessionRuleError
+        fields = ["rule", "message"]
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    written = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SessionRevision
+        fields = ["revision", "cause", "status", "template_version", "written_ms", "written", "changes"]
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_written(self, obj: SessionRevision) -> str | None:
+        return iso_ms(obj.written_ms)
 
 
 class SessionDetailSerializer(SessionListSerializer):
@@ -75,12 +103,29 @@ class SessionDetailSerializer(SessionListSerializer):
     # `get_fields` is the serializer's own machinery, hence the explicit method name.
     fields = serializers.SerializerMethodField(method_name="field_values")
 
+    values = serializers.SerializerMethodField()
+    rule_errors = RuleErrorSerializer(many=True, read_only=True)
+    revisions = serializers.SerializerMethodField()
+
     class Meta(SessionListSerializer.Meta):
-        fields = [*SessionListSerializer.Meta.fields, "updated_ms", "nodes", "fields"]
+        fields = [*SessionListSerializer.Meta.fields, "template_version", "updated_ms", "nodes", "fields", "values",
+                  "rule_errors", "revisions"]
 
     @extend_schema_field({"type": "object", "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "number"}]}})
     def field_values(self, obj: Session) -> dict[str, Any]:
-        return {item.name: item.value for item in obj.fields.order_by("name")}
+        """{name: value}: the first value of each field (every value is in `values`)."""
+        first: dict[str, Any] = {}
+        for row in session_page.field_rows(obj):
+            first.setdefault(row.name, row.value)
+        return first
+
+    @extend_schema_field(FieldValueSerializer(many=True))
+    def get_values(self, obj: Session) -> list[dict[str, Any]]:
+        return [vars(row) for row in session_page.field_rows(obj)]
+
+    @extend_schema_field(RevisionSerializer(many=True))
+    def get_revisions(self, obj: Session) -> list[dict[str, Any]]:
+        return RevisionSerializer(session_page.revisions(obj), many=True).data
 
 
 class VersionSerializer(serializers.ModelSerializer):

@@ -1,0 +1,137 @@
+"""Nothing in the input or a template stops a job or loses a session (SPEC §7), end to end on the real database:
+the pure engine (the job's own code) → the real sink writer → the API and the session page, then the late replay.
+Each poison line becomes a dead letter or a rule error; every valid session is stored and shown."""
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobs.sessionize.logic.engine import Correlator
+from jobs.sessionize.logic.records import line_uid
+from jobs.sessionize.sink.dialects import connect
+from jobs.sessionize.sink.writer import SessionWriter
+from sessions.models import DeadLetter, LateEvent, Session, SessionField, SessionRuleError
+from sessions.services.jobs import database_url_for_jobs
+from sessions.services.late_replay import replay_late_events
+from sessions.services.templates import save_template_version
+from tests.factories import logged_in
+from tests.flows import HOUR, T0, callback_line, client_line, demo_document, in_time_order, order_line, payment_flow
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def poison_template():
+    """The demo template plus rules that fail on some data: a zero divisor and a comparison with a text value."""
+    document = demo_document()
+    document["fields"].append({"name": "per_unit", "expr": "100 / int(order.amount)", "type": "number"})
+    document["conclusions"].append({"name": "big", "when": "has(order) && order.amount > 100.0", "severity": "low"})
+    return save_template_version(document).template
+
+
+def billing(record: dict) -> tuple[str, str]:
+    return "billing", json.dumps({"time": "2024-05-01 10:00:00.000000", "type": "order_created", **record})
+
+
+POISON = [
+    billing({"order": {"id": "P-missing"}}),                                  # no order.amount
+    billing({"order": {"id": "P-zero", "amount": {"value": 0}}}),             # 100 / 0
+    ("billing", billing({"order": {"id": "P-nan"}})[1][:-1] + ', "channel": NaN, "order": {"id": "P-nan", "amount": {"value": NaN}}}'),
+    ("billing", billing({"order": {"id": "P-surrogate"}})[1][:-1] + ', "user": {"id": "\\udc80"}}'),  # lone surrogate escape
+    ("billing", "\udcff\udcfe{not even text"),                                # undecodable bytes (surrogateescape)
+    ("client", '{"ts": 1714528800000, "oid": "P-deep", "event": ' + "[" * 5000 + "]" * 5000 + "}"),
+]
+
+
+def store(template, lines) -> Correlator:
+    correlator = Correlator(template.current_version.compile(), keep_emissions=True)
+    dialect, factory = connect(database_url_for_jobs())
+    writer = SessionWriter(template.pk, dialect, factory)
+    correlator.feed_lines(lines)
+    correlator.finish()
+    writer.write([*correlator.emissions, *correlator.rejected, *correlator.late, *correlator.orphans])
+    writer.close()
+    return correlator
+
+
+def test_poison_lines_between_valid_orders_lose_nothing_and_break_no_page(users):
+    template = poison_template()
+    valid = [*in_time_order(payment_flow("V-1", T0)), *in_time_order(payment_flow("V-2", T0 + HOUR))]
+    store(template, [valid[0], *POISON, *valid[1:]])
+
+    keys = set(Session.objects.values_list("session_key", flat=True))
+    assert {"V-1", "V-2", "P-missing", "P-zero", "P-nan"} <= keys
+    errors = {(e.session.session_key, e.rule): e.message for e in SessionRuleError.objects.select_related("session")}
+    assert errors[("P-missing", "fields.amount_value.expr")] == "no such field: amount"
+    assert "division by zero" in errors[("P-zero", "fields.per_unit.expr")]
+    assert "not a finite number" in errors[("P-nan", "fields.amount_value.expr")]
+    assert ("P-nan", "conclusions.big.when") in errors  # 'NaN' (text) > 100.0
+    assert not any(key.startswith("V-") for key, _ in errors)
+    assert SessionField.objects.get(session__session_key="P-nan", name="channel").str_value == "NaN"
+    reasons = list(DeadLetter.objects.values_list("reason", flat=True))
+    assert any("lone surrogate" in r for r in reasons) and any("not valid UTF-8" in r for r in reasons)
+    assert any("nested too deeply" in r for r in reasons) and len(reasons) == 3
+
+    client = logged_in(users["viewer"])
+    for session in Session.objects.all():
+        detail = client.get(f"/api/sessions/{session.pk}/")
+        assert detail.status_code == 200, detail.content[:300]
+        assert client.get(f"/sessions/{session.pk}/").status_code == 200
+    p_nan = client.get(f"/api/sessions/{Session.objects.get(session_key='P-nan').pk}/").json()
+    assert {"rule": "fields.amount_value.expr", "message": "the value nan is not a finite number"} in p_nan["rule_errors"]
+    assert p_nan["nodes"][0]["raw"]["order"]["amount"]["value"] == "NaN"
+    page = client.get(f"/sessions/{Session.objects.get(session_key='P-zero').pk}/").content.decode()
+    assert "Rule errors" in page and "fields.per_unit.expr" in page
+    assert client.get("/api/dead-letters/").status_code == 200
+
+
+def test_every_value_of_a_field_is_searchable_and_shown_with_its_node(users):
+    template = poison_template()
+    store(template, in_time_order(payment_flow("M-1", T0)))
+    rows = set(SessionField.objects.filter(name="event").values_list("str_value", "node"))
+    assert rows == {("pay_page_open", "pay_page"), ("voucher_upload", "voucher")}
+    client = logged_in(users["viewer"])
+    found = client.get("/api/sessions/", {"field": "event", "value": "voucher_upload"}).json()
+    assert [s["session_key"] for s in found["results"]] == ["M-1"]
+    detail = client.get(f"/api/sessions/{found['results'][0]['id']}/").json()
+    assert {"name": "event", "value": "voucher_upload", "node": "voucher"} in detail["values"]
+
+
+def test_the_late_replay_goes_through_a_poison_event(users):
+    template = poison_template()
+    store(template, [*in_time_order(payment_flow("L-1", T0)), order_line(T0 + 6 * HOUR, "L-later")])
+    LateEvent.objects.create(template=template, source="billing", node="order", session_key="L-2", event_ms=T0,
+                             reason="event later than allowed_lateness", raw=billing({"order": {"id": "L-2"}})[1],
+                             line_uid="late-poison", created_ms=T0)
+    result = replay_late_events(template)
+    assert result.replayed == 1
+    assert SessionRuleError.objects.filter(session__session_key="L-2", rule="fields.amount_value.expr").exists()
+
+
+# -- property: arbitrary lines never raise and every rejected line lands in the dead letters ------------------
+_json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+                            lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+                            max_leaves=8)
+_lines = st.one_of(
+    _json_values.map(json.dumps),
+    st.text(max_size=60),
+    st.binary(max_size=60).map(lambda b: b.decode("utf-8", "surrogateescape")),
+    st.fixed_dictionaries({"time": st.one_of(st.text(max_size=30), st.integers(), st.floats()), "type": st.sampled_from(["order_created", "x"]),
+                           "order": st.fixed_dictionaries({"id": st.text(max_size=6), "amount": st.fixed_dictionaries({"value": _json_values})})}
+                          ).map(lambda r: json.dumps(r)),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(lines=st.lists(st.tuples(st.sampled_from(["billing", "client", "channel", "gamesvr"]), _lines), min_size=1, max_size=12))
+def test_arbitrary_lines_never_raise_and_every_rejection_is_a_dead_letter(demo_template, users, lines):
+    DeadLetter.objects.all().delete()
+    Session.objects.all().delete()
+    correlator = store(demo_template, lines)
+    assert sum(correlator.counts.values()) == len(lines)  # every line is accounted for
+    uids = {line_uid(r.source, r.raw.strip()) for r in correlator.rejected}
+    assert all(r.reason for r in correlator.rejected)
+    assert set(DeadLetter.objects.values_list("line_uid", flat=True)) == uids
+    client = logged_in(users["viewer"])
+    for pk in Session.objects.values_list("pk", flat=True):
+        assert client.get(f"/api/sessions/{pk}/").status_code == 200
