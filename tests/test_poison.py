@@ -14,6 +14,7 @@ from jobs.sessionize.sink.writer import SessionWriter
 from sessions.models import DeadLetter, LateEvent, Session, SessionField, SessionRuleError
 from sessions.services.jobs import database_url_for_jobs
 from sessions.services.late_replay import replay_late_events
+from sessions.services.reports import build_report
 from sessions.services.templates import save_template_version
 from tests.factories import logged_in
 from tests.flows import HOUR, T0, callback_line, client_line, demo_document, in_time_order, order_line, payment_flow
@@ -83,6 +84,21 @@ def test_poison_lines_between_valid_orders_lose_nothing_and_break_no_page(users)
     page = client.get(f"/sessions/{Session.objects.get(session_key='P-zero').pk}/").content.decode()
     assert "Rule errors" in page and "fields.per_unit.expr" in page
     assert client.get("/api/dead-letters/").status_code == 200
+
+    report = build_report(template)
+    assert report.rule_errors["fields.amount_value.expr"] == 2 and report.rule_errors["fields.per_unit.expr"] >= 2
+    page = logged_in(users["editor"]).get(f"/templates/{template.name}/").content.decode()
+    assert "fields.per_unit.expr · " in page
+
+
+def test_a_node_rule_failing_on_a_record_is_a_dead_letter_counted_per_rule(users):
+    document = demo_document()
+    document["nodes"][1]["when"] = "event == 'pay_page_open' && 100 / size(order_id) > 1"  # fails when oid is empty
+    template = save_template_version(document).template
+    store(template, [client_line(T0, "", "pay_page_open"), *in_time_order(payment_flow("W-1", T0))])
+    letter = DeadLetter.objects.get(reason__startswith="rule nodes.pay_page.when failed")
+    assert "division by zero" in letter.reason
+    assert build_report(template).rule_errors == {"nodes.pay_page.when": 1}
 
 
 def test_every_value_of_a_field_is_searchable_and_shown_with_its_node(users):

@@ -177,8 +177,8 @@ def test_build_report_query_count_does_not_grow_with_data(report_data, django_as
     for i in range(30):
         make_session(report_data, SessionSpec(f"Q-{i}", T0 + i, payment_events(f"Q-{i}", f"TQ-{i}"), {}, ["delivered"]), 8000 + i)
     add_dead_letters(report_data, [("gamesvr", f"orphan supplement: trans_id=Q{i}") for i in range(30)], created_ms=T0 + 7)
-    # current version, sessions, conclusions, nodes, dead letters, late events, p50, p95, insert; 2 savepoints in tests
-    with django_assert_max_num_queries(11):
+    # current version, sessions, conclusions, nodes, dead letters, late events, p50, p95, rule errors (2), insert; 2 savepoints in tests
+    with django_assert_max_num_queries(13):
         report = reports.build_report(report_data)
     assert report.sessions == 36 and report.orphan_supplements == 33
 
@@ -321,7 +321,7 @@ def test_api_post_builds_a_report_and_get_returns_the_latest(report_data, users)
     assert set(body) == {
         "id", "template", "created_at", "since_ms", "until_ms", "since", "until", "sessions", "complete", "closed", "open", "split",
         "complete_pct", "split_pct", "with_conclusion", "accepted", "accepted_by_source", "rejected", "rejected_pct",
-        "rejected_by_reason", "by_source", "orphan_supplements", "late", "late_pending", "late_replayed", "late_pct",
+        "rejected_by_reason", "by_source", "orphan_supplements", "rule_errors", "late", "late_pending", "late_replayed", "late_pct",
         "duration_p50_ms", "duration_p95_ms",
     }
     assert body["template"] == "mobile-pay" and body["since"] is None and body["sessions"] == 6

@@ -227,7 +227,7 @@ class CorrelationReportSerializer(serializers.ModelSerializer):
             "id", "template", "created_at", "since_ms", "until_ms", "since", "until",
             "sessions", "complete", "closed", "open", "split", "complete_pct", "split_pct", "with_conclusion",
             "accepted", "accepted_by_source", "rejected", "rejected_pct", "rejected_by_reason", "by_source",
-            "orphan_supplements", "late", "late_pending", "late_replayed", "late_pct", "duration_p50_ms", "duration_p95_ms",
+            "orphan_supplements", "rule_errors", "late", "late_pending", "late_replayed", "late_pct", "duration_p50_ms", "duration_p95_ms",
         ]
         read_only_fields = fields
 

@@ -36,6 +36,8 @@ class CorrelationReport(models.Model):
     rejected_by_reason = models.JSONField(
         default=list, blank=True, help_text="[{source, reason, count}]: dead letters by source and reason (kind), largest first."
     )
+    rule_errors = models.JSONField(default=dict, blank=True, help_text="Rule → how often it failed: on sessions (fields, "
+                                   "conclusions) and on records (a node's when; those records are dead letters).")
     orphan_supplements = models.PositiveIntegerField(default=0, help_text="Supplements that never met a baseline event.")
     late_pending = models.PositiveIntegerField(default=0, help_text="Late events waiting for replay.")
     late_replayed = models.PositiveIntegerField(default=0, help_text="Late events already re-applied to their session.")

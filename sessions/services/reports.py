@@ -6,19 +6,20 @@ with each other. Percentiles are nearest-rank, read as `ORDER BY duration_ms LIM
 (template, start_ms) range: identical on TiDB, MySQL/MariaDB and SQLite, no window functions needed.
 """
 import math
+from collections import Counter
 
 from django.db import transaction
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import StrIndex, Substr
 
 from ..choices import SessionStatus
-from ..models import AnalysisTemplate, CorrelationReport, DeadLetter, LateEvent, Session, SessionConclusion, SessionNode
+from ..models import AnalysisTemplate, CorrelationReport, DeadLetter, LateEvent, Session, SessionConclusion, SessionNode, SessionRuleError
 
 # Rejection reasons that carry per-line detail (the parser's exception text, the bad value, the join value,
 # CEL's message) are grouped by their fixed beginning, as written by jobs/sessionize/logic/records.py and the
 # sink's orphan wrapper. The dead-letters page filters reasons by prefix, so each kind links to exactly its lines.
 ORPHAN_REASON = "orphan supplement"
-DETAILED_REASONS = (ORPHAN_REASON, "bad JSON", "not valid UTF-8 text", "unparseable time")
+DETAILED_REASONS = (ORPHAN_REASON, "bad JSON", "not valid UTF-8 text", "unparseable time", "job error")
 # "rule nodes.<node>.when failed: <message>": one kind per node, cut before the message.
 RULE_FAILURE, RULE_FAILURE_END = "rule nodes.", ".when failed"
 HISTORY_LENGTH = 10
@@ -34,6 +35,7 @@ def build_report(template: AnalysisTemplate, since_ms: int | None = None, until_
         report.with_conclusion = _conclusion_counts(template, since_ms, until_ms)
         report.accepted_by_source = _accepted_by_source(template, since_ms, until_ms)
         report.rejected_by_reason = _rejected_by_reason(template, since_ms, until_ms)
+        report.rule_errors = rule_error_counts(template, since_ms, until_ms)
         report.orphan_supplements = sum(r["count"] for r in report.rejected_by_reason if r["reason"] == ORPHAN_REASON)
         late = _window(LateEvent.objects.filter(template=template), "event_ms", since_ms, until_ms).aggregate(
             pending=Count("id", filter=Q(replayed_ms__isnull=True)), replayed=Count("id", filter=Q(replayed_ms__isnull=False))
@@ -72,6 +74,18 @@ def _session_counts(sessions: QuerySet) -> dict[str, int]:
         split=Count("id", filter=Q(split=True)),
     )
     return {name: value or 0 for name, value in counts.items()}
+
+
+def rule_error_counts(template: AnalysisTemplate, since_ms: int | None = None, until_ms: int | None = None) -> dict[str, int]:
+    """How often each rule failed: session rules from luna_session_rule_error (on its (template, rule, start) index),
+    node `when` rules from the dead letters they sent there ("rule nodes.<node>.when failed: ..."), largest first."""
+    counts: Counter = Counter()
+    rows = _window(SessionRuleError.objects.filter(template=template), "start_ms", since_ms, until_ms)
+    counts.update(dict(rows.values_list("rule").annotate(n=Count("id")).order_by()))
+    letters = _window(DeadLetter.objects.filter(template=template, reason__startswith="rule nodes."), "created_ms", since_ms, until_ms)
+    for reason, n in letters.values_list("reason").annotate(n=Count("id")).order_by():
+        counts[reason.removeprefix("rule ").split(" failed", 1)[0]] += n
+    return dict(counts.most_common())
 
 
 def _conclusion_counts(template: AnalysisTemplate, since_ms: int | None, until_ms: int | None) -> dict[str, int]:

@@ -62,6 +62,7 @@ class Command(BaseCommand):
             f"  rejected lines      {report.rejected} ({pct(report.rejected_pct)}), orphan supplements {report.orphan_supplements}",
             f"  late events         {report.late} ({pct(report.late_pct)}): {report.late_pending} pending, {report.late_replayed} replayed",
             "  conclusions         " + (", ".join(f"{name} {count}" for name, count in report.conclusions) or "none"),
+            "  rule errors         " + (", ".join(f"{rule} {count}" for rule, count in report.rule_errors.items()) or "none"),
             "",
             f"  {'source':<20} {'accepted':>9} {'rejected':>9} {'rejected %':>11}",
         ]
