@@ -146,3 +146,25 @@ def test_a_running_job_shows_the_version_it_applies_and_a_restart_notice(admin_c
     page = admin_client_luna.get("/jobs/").content.decode()
     assert re.search(r'title="launched as v1, hot-updated">v3<', page)
     assert "v4 needs a restart (source &#x27;billing&#x27; changed its fields)." in page
+
+
+def test_job_errors_and_database_outages_of_the_run_are_shown(admin_client_luna, demo_template):
+    from django.utils import timezone
+
+    from sessions.models import DeadLetter, JobRun, SinkOutage
+
+    run = JobRun.objects.create(version=demo_template.current_version, mode="continuous", state="running", target="local",
+                                started_at=timezone.now())
+    now_ms = int(run.started_at.timestamp() * 1000)
+    for i in range(2):
+        DeadLetter.objects.create(template=demo_template, source="billing", reason=f"job error in CorrelateSessions: KeyError {i}",
+                                  raw="{}", line_uid=f"je{i}", created_ms=now_ms + i)
+    DeadLetter.objects.create(template=demo_template, source="billing", reason="job error before this run", raw="{}",
+                              line_uid="old", created_ms=now_ms - 60_000)
+    SinkOutage.objects.create(template=demo_template, started_ms=now_ms + 10, ended_ms=now_ms + 70_000, retries=9,
+                              error="OperationalError: (2003, \"Can't connect\")")
+    page = admin_client_luna.get("/jobs/").content.decode()
+    assert "Job errors:" in page and "2 records</a>" in page
+    assert "Database outages" in page and "9 retries" in page
+    row = next(r for r in admin_client_luna.get("/api/jobs/").json() if r["template"] == demo_template.name)
+    assert row["job_errors"] == 2 and row["outages"][0]["retries"] == 9

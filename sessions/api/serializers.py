@@ -9,7 +9,7 @@ from rest_framework import serializers
 from jobs.sessionize.logic.records import load_record
 
 from ..models import (AnalysisTemplate, CorrelationReport, DeadLetter, JobAttempt, JobRun, Session, SessionConclusion, SessionNode,
-                      SessionRevision, SessionRuleError, TemplateVersion)
+                      SessionRevision, SessionRuleError, SinkOutage, TemplateVersion)
 from ..services import session_page
 
 
@@ -282,6 +282,12 @@ class JobRunSerializer(serializers.ModelSerializer):
         return obj.live_uptime_ms
 
 
+class SinkOutageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SinkOutage
+        fields = ["started_ms", "ended_ms", "retries", "error"]
+
+
 class JobRowSerializer(serializers.Serializer):
     """A template's job on the jobs page: its latest run and the actions allowed now."""
 
@@ -291,6 +297,8 @@ class JobRowSerializer(serializers.Serializer):
     can_start = serializers.BooleanField()
     can_stop = serializers.BooleanField()
     can_restart = serializers.BooleanField()
+    job_errors = serializers.IntegerField(help_text="Records a job function failed on during the run (dead letters).")
+    outages = SinkOutageSerializer(many=True, help_text="Times the run's writer could not reach the database and retried.")
 
 
 class TaskQueuedSerializer(serializers.Serializer):

@@ -3,10 +3,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from celery.result import AsyncResult
-from django.db.models import IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
+
+from jobs.sessionize.logic.errors import JOB_ERROR
 
 from ..choices import JobState
-from ..models import AnalysisTemplate, JobAttempt, JobRun, TemplateVersion
+from ..models import AnalysisTemplate, DeadLetter, JobAttempt, JobRun, SinkOutage, TemplateVersion
 
 RECENT_ATTEMPTS = 5
 DONE_STATES = {"SUCCESS", "FAILURE", "REVOKED"}
@@ -19,6 +21,8 @@ class JobRow:
     template: AnalysisTemplate
     run: JobRun | None
     attempts: list[JobAttempt] = field(default_factory=list)
+    job_errors: int = 0  # records a job function still failed on during this run (dead letters "job error ...")
+    outages: list[SinkOutage] = field(default_factory=list)  # times the run's writer could not reach the database
 
     @property
     def can_start(self) -> bool:
@@ -46,8 +50,25 @@ def job_rows() -> list[JobRow]:
     runs = latest_runs()
     current = TemplateVersion.objects.filter(template=OuterRef("pk")).order_by("-number").values("number")[:1]
     templates = AnalysisTemplate.objects.annotate(current_number=Subquery(current, output_field=IntegerField())).order_by("name")
-    return [JobRow(t, runs.get(t.pk), list(runs[t.pk].attempts.all()[:RECENT_ATTEMPTS]) if t.pk in runs else [])
+    rows = [JobRow(t, runs.get(t.pk), list(runs[t.pk].attempts.all()[:RECENT_ATTEMPTS]) if t.pk in runs else [])
             for t in templates]
+    _add_run_troubles([row for row in rows if row.run is not None and row.run.started_at is not None])
+    return rows
+
+
+def _add_run_troubles(rows: list[JobRow]) -> None:
+    """Job errors and database outages since each run started: two queries for the whole page."""
+    if not rows:
+        return
+    since = min(int(row.run.started_at.timestamp() * 1000) for row in rows)
+    template_ids = [row.template.pk for row in rows]
+    errors = (DeadLetter.objects.filter(template_id__in=template_ids, created_ms__gte=since, reason__startswith=JOB_ERROR)
+              .values_list("template_id", "created_ms"))
+    outages = list(SinkOutage.objects.filter(template_id__in=template_ids, ended_ms__gte=since).order_by("-started_ms")[:100])
+    for row in rows:
+        started = int(row.run.started_at.timestamp() * 1000)
+        row.job_errors = sum(1 for template_id, created in errors if template_id == row.template.pk and created >= started)
+        row.outages = [o for o in outages if o.template_id == row.template.pk and o.ended_ms >= started][:RECENT_ATTEMPTS]
 
 
 def task_status(task_id: str) -> dict[str, Any]:
