@@ -117,3 +117,62 @@ def test_the_monitor_replaces_a_killed_taskmanager_and_records_the_restart(job_s
         assert "Started a lost TaskManager" in page
     finally:
         job_services.stop(beat)
+
+
+def _mariadb(action: str, port: int) -> None:
+    """Stop or start the MariaDB the suite runs on: the service ./luna.sh test started, or the commands in
+    LUNA_TEST_DB_STOP / LUNA_TEST_DB_START (e.g. a second server on its own port, so other test runs are spared)."""
+    import subprocess
+
+    command = os.environ.get(f"LUNA_TEST_DB_{action.upper()}", f"service mariadb {action} || service mysql {action}")
+    done = subprocess.run(command, shell=True, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ping = ["mysqladmin", "-h127.0.0.1", f"-P{port}", "-uluna", "-pluna", "ping", "--silent"]
+    up = lambda: subprocess.run(ping, capture_output=True).returncode == 0  # noqa: E731
+    assert wait_for(up if action == "start" else lambda: not up(), 60, 1.0), f"MariaDB did not {action}"
+
+
+def test_a_database_outage_of_a_minute_loses_and_doubles_nothing(job_services, flink_layout, tmp_path):
+    """MariaDB stops for 60 s under a running job on the standalone cluster: the sink waits and retries with back-off,
+    the jobs page shows the outage, and afterwards every session (before, during and after) is stored exactly once."""
+    import shutil
+    import time
+    from urllib.parse import urlparse
+
+    from django.db import connections
+
+    from sessions.models import SinkOutage
+    from sessions.services.jobs import database_url_for_jobs
+
+    url = urlparse(database_url_for_jobs())
+    can_stop = "LUNA_TEST_DB_STOP" in os.environ or (os.geteuid() == 0 and shutil.which("service"))
+    if url.scheme != "mysql" or url.hostname not in ("127.0.0.1", "localhost") or not can_stop:
+        pytest.skip("needs the local MariaDB of ./luna.sh test, and root to stop it")
+    data = Path(job_services.env["LUNA_DATA_DIR"])
+    admin = logged_in(make_user("ops-db", "admin"))
+    end = datetime.now(timezone.utc) - timedelta(hours=2)
+    first, _ = write_batch(data, orders=30, seed=51, end=end, first=True)
+    staging = tmp_path / "staging"  # written now (demo_data reads the database), moved in while it is down
+    second, _ = write_batch(staging, orders=20, seed=52, end=end + timedelta(minutes=90), first=False)
+    run = JobRun.objects.get(pk=run_action(admin, "start")["run"])
+    assert wait_for(lambda: all_stored(first), 120, 1.0), missing_report(first) + job_report(flink_layout.rest_url, run.pk)
+
+    connections.close_all()
+    _mariadb("stop", url.port or 3306)
+    try:
+        for source_dir in (staging / "mobile-pay").iterdir():
+            if source_dir.is_dir():
+                for part in source_dir.glob("*.jsonl"):
+                    part.rename(data / "mobile-pay" / source_dir.name / part.name)
+        time.sleep(60)
+    finally:
+        _mariadb("start", url.port or 3306)
+    connections.close_all()
+
+    assert wait_for(lambda: all_stored(first + second), 180, 2.0), (
+        missing_report(first + second) + job_report(flink_layout.rest_url, run.pk))
+    assert FlinkClient(flink_layout.rest_url).job(JobRun.objects.get(pk=run.pk).flink_job_id).state == "RUNNING"
+    outage = SinkOutage.objects.get()
+    assert outage.ended_ms - outage.started_ms >= 30_000 and outage.retries >= 3, (outage.started_ms, outage.ended_ms)
+    page = admin.get("/jobs/").content.decode()
+    assert "Database outages" in page
