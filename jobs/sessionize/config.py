@@ -23,6 +23,10 @@ class JobConfig:
     buffer_timeout_ms: int | None = None  # Flink's network buffer timeout (None: Flink's 100 ms)
     updates_dir: str = ""  # published template versions, read by the running job (broadcast stream)
     kafka: dict[str, str] = field(default_factory=dict)  # bootstrap_servers, group_id, connector_jar: sources are topics
+    # A bounded backfill that holds event time back until its input ends: no line is late, so the sessions do not
+    # depend on the order Flink reads files and sources in (which it does not fix). Costs state: every session
+    # stays open until the end, so the platform sets it only for inputs below a size limit.
+    hold_watermark: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

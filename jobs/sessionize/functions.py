@@ -224,10 +224,12 @@ class RouteSupplements(FollowsTemplate, _PickledState, KeyedBroadcastProcessFunc
 
 class CorrelateSessions(FollowsTemplate, _PickledState, KeyedBroadcastProcessFunction):
     """Keyed by session key: the SessionKeyState machine, event-time timers for close/purge, a processing-
-    time timer for the quiet-source timeout. Emits Emission / Late / Orphan objects for the sink."""
+    time timer for the quiet-source timeout. Emits Emission / Late / Orphan objects for the sink. `timeouts` is off
+    for a backfill that holds event time until its end (provisional emissions would only be rewritten)."""
 
-    def __init__(self, template: dict[str, Any], version: int):
+    def __init__(self, template: dict[str, Any], version: int, timeouts: bool = True):
         self.init_template(template, version)
+        self.timeouts = timeouts
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.open_template()
@@ -250,6 +252,8 @@ class CorrelateSessions(FollowsTemplate, _PickledState, KeyedBroadcastProcessFun
         yield from state.add(template, event, ctx.timer_service().current_watermark())
         now = int(time.time() * 1000)
         timeout = (now + template.timeout_ms) // TIMEOUT_GRANULARITY_MS * TIMEOUT_GRANULARITY_MS + TIMEOUT_GRANULARITY_MS
+        if not self.timeouts:
+            timeout = None
         self.store(ctx, state, state.next_event_timer(template), armed, timeout, armed_timeout)
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterable:

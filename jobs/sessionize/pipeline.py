@@ -27,12 +27,14 @@ from .sql_sources import filesystem_options, kafka_options, source_ddl, template
 UPDATE_TYPE = Types.TUPLE([Types.INT(), Types.STRING()])
 
 
+HELD_WATERMARK_MS = 99 * 86_400_000  # the largest DAY TO SECOND interval of Flink SQL's default precision
+
 def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     """Add the sessionize topology for one template to `env`."""
     tenv = StreamTableEnvironment.create(env)
     tpl = config.template
     session = tpl["session"]
-    ooo_ms = parse_duration_ms(session.get("out_of_orderness", "10s"))
+    ooo_ms = HELD_WATERMARK_MS if config.hold_watermark else parse_duration_ms(session.get("out_of_orderness", "10s"))
     tenv.get_config().set("table.local-time-zone", "UTC")
     # A source without new lines for the template's timeout stops holding the watermark back (SQL sources
     # handle idleness in Java; PyFlink's own `with_idleness` pins the watermark at Long.MIN, measured).
@@ -68,7 +70,8 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     )
     outputs = (
         routed.key_by(lambda item: item[0], key_type=Types.STRING()).connect(updates)
-        .process(CorrelateSessions(tpl, config.version), output_type=PICKLED).name("correlate-sessions")
+        .process(CorrelateSessions(tpl, config.version, timeouts=not config.hold_watermark), output_type=PICKLED)
+        .name("correlate-sessions")
     )
     partition = SinkPartition(config.parallelism)
     (

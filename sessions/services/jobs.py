@@ -54,7 +54,21 @@ def job_config(version: TemplateVersion, bounded: bool) -> JobConfig:
         checkpoint_interval_ms=parse_duration_ms(settings.LUNA_FLINK_CHECKPOINT_INTERVAL),
         checkpoint_dir=settings.LUNA_FLINK_CHECKPOINT_DIR,
         kafka=kafka_settings(),
+        hold_watermark=bounded and deterministic_backfill(version.document),
     )
+
+
+def deterministic_backfill(document: dict) -> bool:
+    """Hold event time until the end of a backfill's input when the files are small enough for every session to
+    stay in state until then (LUNA_DETERMINISTIC_BACKFILL_MAX_MB); Kafka backfills stream with watermarks."""
+    if settings.LUNA_KAFKA_BOOTSTRAP_SERVERS:
+        return False
+    limit, total = settings.LUNA_DETERMINISTIC_BACKFILL_MAX_MB * 1024 * 1024, 0
+    for source in document.get("sources", []):
+        root = Path(source["location"]) if os.path.isabs(source["location"]) else Path(settings.LUNA_DATA_DIR) / source["location"]
+        if root.is_dir():
+            total += sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
+    return total <= limit
 
 
 def kafka_settings() -> dict[str, str]:
