@@ -12,6 +12,7 @@ from jobs.sessionize.logic.expressions import ExpressionError, RuleFailure, comp
 from jobs.sessionize.logic.template import TemplateError, compile_template
 from jobs.sessionize.logic.vocabulary import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, MAX_OPERATORS, METHODS, Vocabulary
 from tests.flows import mutated
+from tests.strategies import rule_expressions
 
 NODES = Vocabulary({"order": frozenset({"amount", "ts", "count"}), "delivery": frozenset({"ts", "count"}),
                     "nodes": frozenset({"order", "delivery"}), "qty": None, "event": None},
@@ -157,32 +158,12 @@ def test_the_largest_rules_allowed_compile_within_a_small_thread_stack():
 
 
 # -- property: any expression text compiles or is refused, and evaluation never raises ----------------------
-_atoms = st.sampled_from(["1", "0", "2.5", "'a'", "qty", "event", "order.amount", "delivery.count", "true", "null",
-                          "9223372036854775807", "-9223372036854775808", "[1, 2]", "{'k': 1}", "order", "nodes"])
-_operators = st.sampled_from([" + ", " - ", " * ", " / ", " % ", " == ", " != ", " < ", " >= ", " && ", " || ", " in "])
-
-
-def _expression(depth: int = 3):
-    if depth == 0:
-        return _atoms
-    sub = _expression(depth - 1)
-    return st.one_of(
-        _atoms,
-        st.tuples(sub, _operators, sub).map("".join),
-        sub.map(lambda e: f"!({e})"),
-        sub.map(lambda e: f"-({e})"),
-        sub.map(lambda e: f"size({e})"),
-        sub.map(lambda e: f"({e}).contains('a')"),
-        st.tuples(sub, sub, sub).map(lambda t: f"({t[0]}) ? ({t[1]}) : ({t[2]})"),
-    )
-
-
 _values = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False),
                     st.text(max_size=5))
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.one_of(_expression(), st.text(max_size=80)),
+@given(text=st.one_of(rule_expressions(), st.text(max_size=80)),
        context=st.fixed_dictionaries({}, optional={"qty": _values, "event": _values,
                                                    "order": st.dictionaries(st.sampled_from(["amount", "ts"]), _values)}))
 def test_any_rule_text_is_compiled_or_refused_and_never_raises_when_evaluated(text, context):

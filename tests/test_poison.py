@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobs.sessionize.logic.engine import Correlator
-from jobs.sessionize.logic.records import line_uid
+from jobs.sessionize.logic.records import line_uid, storable_text
 from jobs.sessionize.sink.dialects import connect
 from jobs.sessionize.sink.writer import SessionWriter
 from sessions.models import DeadLetter, LateEvent, Session, SessionField, SessionRuleError
@@ -17,6 +17,7 @@ from sessions.services.late_replay import replay_late_events
 from sessions.services.reports import build_report
 from sessions.services.templates import save_template_version
 from tests.factories import logged_in
+from tests.strategies import input_lines, rule_expressions
 from tests.flows import HOUR, T0, callback_line, client_line, demo_document, in_time_order, order_line, payment_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,21 +126,8 @@ def test_the_late_replay_goes_through_a_poison_event(users):
 
 
 # -- property: arbitrary lines never raise and every rejected line lands in the dead letters ------------------
-_json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-                            lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
-                            max_leaves=8)
-_lines = st.one_of(
-    _json_values.map(json.dumps),
-    st.text(max_size=60),
-    st.binary(max_size=60).map(lambda b: b.decode("utf-8", "surrogateescape")),
-    st.fixed_dictionaries({"time": st.one_of(st.text(max_size=30), st.integers(), st.floats()), "type": st.sampled_from(["order_created", "x"]),
-                           "order": st.fixed_dictionaries({"id": st.text(max_size=6), "amount": st.fixed_dictionaries({"value": _json_values})})}
-                          ).map(lambda r: json.dumps(r)),
-)
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(lines=st.lists(st.tuples(st.sampled_from(["billing", "client", "channel", "gamesvr"]), _lines), min_size=1, max_size=12))
+@given(lines=st.lists(st.tuples(st.sampled_from(["billing", "client", "channel", "gamesvr"]), input_lines()), min_size=1, max_size=12))
 def test_arbitrary_lines_never_raise_and_every_rejection_is_a_dead_letter(demo_template, users, lines):
     DeadLetter.objects.all().delete()
     Session.objects.all().delete()
@@ -151,3 +139,29 @@ def test_arbitrary_lines_never_raise_and_every_rejection_is_a_dead_letter(demo_t
     client = logged_in(users["viewer"])
     for pk in Session.objects.values_list("pk", flat=True):
         assert client.get(f"/api/sessions/{pk}/").status_code == 200
+    # the same lines queued as late events: the replay neither raises nor leaves any of them pending
+    LateEvent.objects.all().delete()
+    for source, raw in {(s, r) for s, r in lines}:
+        LateEvent.objects.create(template=demo_template, source=source, node="order", event_ms=T0, reason="late",
+                                 raw=storable_text(raw), line_uid=line_uid(source, raw), created_ms=T0)
+    replay_late_events(demo_template)
+    assert not LateEvent.objects.filter(replayed_ms__isnull=True).exists()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(field_rule=rule_expressions(), conclusion_rule=rule_expressions())
+def test_any_rule_is_saved_or_refused_with_a_message_and_a_saved_one_never_breaks_correlation(demo_template, users, field_rule, conclusion_rule):
+    document = demo_document()
+    document["fields"].append({"name": "x", "expr": field_rule.replace("qty", "amount_value").replace("event", "pay_page.event"), "type": "number"})
+    document["conclusions"].append({"name": "y", "when": conclusion_rule.replace("qty", "x")})
+    response = logged_in(users["editor"]).post("/api/templates/", document, content_type="application/json")
+    assert response.status_code in (200, 201, 400), response.content[:300]
+    if response.status_code == 400:
+        assert response.json()["errors"]
+        return
+    from sessions.models import AnalysisTemplate
+
+    correlator = Correlator(AnalysisTemplate.objects.get(name="mobile-pay").current_version.compile())
+    correlator.feed_lines(in_time_order(payment_flow("R-1", T0)))
+    correlator.finish()
+    assert len(correlator.store) == 1
