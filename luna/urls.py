@@ -11,5 +11,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("sessions.api.urls")),
+    path("api/", include("investigation.api.urls")),
+    path("", include("investigation.urls")),
     path("", include("sessions.urls")),
 ]

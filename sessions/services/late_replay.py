@@ -20,6 +20,7 @@ from jobs.sessionize.sink.writer import SessionWriter
 
 from ..models import AnalysisTemplate, LateEvent, Session, SessionField
 from .jobs import database_url_for_jobs
+from .session_store import stored_events
 
 
 @dataclass
@@ -93,12 +94,7 @@ def _group_by_session_key(
 def _recorrelate(template: AnalysisTemplate, tpl: CompiledTemplate, session_key: str, late: list[Event]) -> list:
     """Stored events of the key + the late ones, through the pure engine; revisions continue upwards."""
     stored = list(Session.objects.filter(template=template, session_key=session_key).prefetch_related("nodes"))
-    events = [
-        parsed
-        for session in stored
-        for node in session.nodes.all()
-        if node.source in tpl.sources and isinstance(parsed := parse_line(tpl, node.source, node.raw), Event)
-    ]
+    events = stored_events(stored, tpl)
     correlator = Correlator(tpl)
     for event in sorted([*events, *late], key=lambda e: (e.ts, e.uid)):
         correlator.add_event(event)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models import Session, SessionRevision, TemplateVersion
-from . import tree
+from . import tree, waterfall
 
 CAUSE_LABELS = {
     "early_fire": "early fire (complete)", "close": "closed (gap passed)", "timeout": "timeout (quiet source)",
@@ -51,11 +51,13 @@ def page_context(session: Session) -> dict[str, Any]:
     version = producing_version(session)
     rows = list(session.nodes.all())
     doc_nodes = version.document.get("nodes", []) if version else []
+    events = tree.timeline(rows, session.start_ms)
     return {
         "version": version,
         "version_is_current": version is not None and version == session.template.current_version,
         "tree": tree.build_tree(doc_nodes, rows, session.start_ms),
-        "timeline": tree.timeline(rows, session.start_ms),
+        "timeline": events,
+        "waterfall": waterfall.waterfall(events, doc_nodes),
         "fields": field_rows(session),
         "rule_errors": list(session.rule_errors.order_by("rule")),
         "revisions": revisions(session),
