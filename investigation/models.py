@@ -96,3 +96,32 @@ class SplitDecision(models.Model):
             models.Index(fields=["second_id"], name="luna_split_second_idx"),
             models.Index(fields=["merged_id"], name="luna_split_merged_idx"),
         ]
+
+
+class SavedQuery(models.Model):
+    """A named read-only SQL query an editor kept for reuse."""
+
+    name = models.CharField(max_length=100, unique=True)
+    sql = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "luna_saved_query"
+        ordering = ["name"]
+
+
+class QueryRun(models.Model):
+    """Every ad-hoc query run, refused or not: who, what, how long, how many rows (the audit trail)."""
+
+    sql = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    truncated = models.BooleanField(default=False)
+    error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        db_table = "luna_query_run"
+        ordering = ["-started_at"]

@@ -1,6 +1,8 @@
 """Console pages: the case queue, the compare page, and the POST actions of the case panel."""
+import csv
+
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.views.generic import ListView, TemplateView, View
 
@@ -9,8 +11,8 @@ from sessions.models import AnalysisTemplate
 from sessions.permissions import RoleRequiredMixin, has_role
 
 from .forms import PairForm
-from .models import CaseStatus
-from .services import actions, cases, compare
+from .models import CaseStatus, QueryRun, SavedQuery
+from .services import actions, adhoc, cases, compare
 
 EDITOR_ACTIONS = {"merge", "keep"}
 
@@ -66,3 +68,55 @@ class CaseActionView(RoleRequiredMixin, View):
             return redirect("sessions:detail", pk=pk)
         messages.success(request, message)
         return redirect("sessions:detail", pk=show)
+
+
+class AdhocSqlView(RoleRequiredMixin, TemplateView):
+    """Read-only SQL over the results (editor): run, download as CSV, save; every run is audited."""
+
+    template_name = "investigation/sql.html"
+    required_role = Role.EDITOR
+
+    def get_context_data(self, **kwargs):
+        saved = SavedQuery.objects.order_by("name")
+        history = QueryRun.objects.select_related("author")[:20]
+        return super().get_context_data(saved=saved, history=history, max_rows=adhoc.settings.LUNA_ADHOC_MAX_ROWS, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        sql = ""
+        if request.GET.get("saved"):
+            sql = SavedQuery.objects.filter(name=request.GET["saved"]).values_list("sql", flat=True).first() or ""
+        return self.render_to_response(self.get_context_data(sql=sql))
+
+    def post(self, request, *args, **kwargs):
+        sql, verb = request.POST.get("sql", ""), request.POST.get("do", "run")
+        if verb == "save":
+            name = request.POST.get("name", "").strip()[:100]
+            try:
+                adhoc.check(sql)
+                if not name:
+                    raise adhoc.QueryRefused("give the query a name to save it")
+            except adhoc.QueryRefused as exc:
+                return self.render_to_response(self.get_context_data(sql=sql, error=str(exc)), status=400)
+            SavedQuery.objects.update_or_create(name=name, defaults={"sql": sql, "author": request.user})
+            messages.success(request, f"Saved as {name!r}.")
+            return redirect(f"{request.path}?saved={name}")
+        try:
+            result = adhoc.run(sql, request.user)
+        except adhoc.QueryRefused as exc:
+            return self.render_to_response(self.get_context_data(sql=sql, error=str(exc)), status=400)
+        if verb == "csv":
+            return csv_response(result)
+        return self.render_to_response(self.get_context_data(sql=sql, result=result))
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_response(result) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow(row) for row in [result.columns, *result.rows])
+    response = StreamingHttpResponse(rows, content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="luna-query.csv"'
+    return response

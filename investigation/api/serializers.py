@@ -87,3 +87,31 @@ class ComparisonSerializer(serializers.Serializer):
     fields = FieldComparisonSerializer(many=True)
     conclusions_only_left = serializers.ListField(child=serializers.CharField())
     conclusions_only_right = serializers.ListField(child=serializers.CharField())
+
+
+class SqlSerializer(serializers.Serializer):
+    sql = serializers.CharField(max_length=20_000, trim_whitespace=False)
+
+
+class SqlResultSerializer(serializers.Serializer):
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.ListField(child=serializers.JSONField()))
+    truncated = serializers.BooleanField()
+    duration_ms = serializers.IntegerField()
+    backend = serializers.CharField()
+
+
+class SavedQuerySerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    sql = serializers.CharField(max_length=20_000)
+    author = serializers.CharField(source="author.get_username", default=None, read_only=True)
+
+
+class QueryRunSerializer(serializers.Serializer):
+    sql = serializers.CharField()
+    author = serializers.CharField(source="author.get_username", default=None)
+    started_at = serializers.DateTimeField()
+    duration_ms = serializers.IntegerField()
+    rows = serializers.IntegerField()
+    truncated = serializers.BooleanField()
+    error = serializers.CharField()

@@ -1,7 +1,7 @@
 """Investigation API: the same services and roles as the console (viewers work cases, editors decide splits)."""
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -10,8 +10,8 @@ from sessions.api.views import RoleViewSetMixin
 from sessions.choices import Role
 from sessions.models import AnalysisTemplate
 
-from ..models import Case, SplitDecision
-from ..services import actions, cases, compare, precision
+from ..models import QueryRun, SavedQuery, SplitDecision
+from ..services import actions, adhoc, cases, compare, precision
 from . import serializers
 
 
@@ -112,3 +112,53 @@ class InsightViewSet(RoleViewSetMixin, viewsets.ViewSet):
     def precision(self, request):
         template = get_object_or_404(AnalysisTemplate, name=request.query_params.get("template", ""))
         return Response([dict(vars(r), precision=r.precision) for r in precision.rule_precision(template.pk)])
+
+
+@extend_schema(tags=["investigation"])
+class SqlViewSet(RoleViewSetMixin, viewsets.ViewSet):
+    """Read-only ad-hoc SQL (editor): run one SELECT, list and save queries, read the audit of runs."""
+
+    read_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    @extend_schema(request=serializers.SqlSerializer, responses=serializers.SqlResultSerializer)
+    @action(detail=False, methods=["post"])
+    def run(self, request):
+        body = serializers.SqlSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            result = adhoc.run(body.validated_data["sql"], request.user)
+        except adhoc.QueryRefused as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        return Response({"columns": result.columns, "rows": [[_plain(v) for v in row] for row in result.rows],
+                         "truncated": result.truncated, "duration_ms": result.duration_ms, "backend": result.backend})
+
+    @extend_schema(request=serializers.SavedQuerySerializer, responses=serializers.SavedQuerySerializer(many=True))
+    @action(detail=False, methods=["get", "post"])
+    def saved(self, request):
+        if request.method == "POST":
+            body = serializers.SavedQuerySerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            try:
+                adhoc.check(body.validated_data["sql"])
+            except adhoc.QueryRefused as exc:
+                raise ValidationError({"detail": str(exc)}) from None
+            SavedQuery.objects.update_or_create(name=body.validated_data["name"],
+                                                defaults={"sql": body.validated_data["sql"], "author": request.user})
+        return Response(serializers.SavedQuerySerializer(SavedQuery.objects.select_related("author"), many=True).data)
+
+    @extend_schema(responses=serializers.QueryRunSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def runs(self, request):
+        return Response(serializers.QueryRunSerializer(QueryRun.objects.select_related("author")[:100], many=True).data)
+
+
+def _plain(value):
+    """JSON-safe cell: bytes as text, numbers and text as they are, anything else as its string."""
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "replace")
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    return str(value)

@@ -3,3 +3,4 @@ from .base import *  # noqa: F401,F403
 from .databases import *  # noqa: F401,F403
 from .celery import *  # noqa: F401,F403
 from .flink import *  # noqa: F401,F403
+from .investigation import *  # noqa: F401,F403
