@@ -55,3 +55,21 @@ def test_the_job_sink_reads_the_same_urls(url, dialect):
 def test_an_unknown_scheme_is_a_clear_error():
     with pytest.raises(ValueError, match="unsupported DATABASE_URL scheme"):
         connect("postgres://x/y")
+
+
+def test_tls_to_mysql_only_when_configured_and_connections_persist(tmp_path):
+    probe = ("import django, json; django.setup(); from django.conf import settings; from sessions.services.jobs import "
+             "database_url_for_jobs; d = settings.DATABASES['default']; print(json.dumps([d['OPTIONS'], d['CONN_MAX_AGE'], "
+             "d['CONN_HEALTH_CHECKS'], database_url_for_jobs()]))")
+
+    def read(**env):
+        environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LUNA_DB_TLS")}
+        environment.update(DJANGO_SETTINGS_MODULE="luna.settings", LUNA_VAR_DIR=str(tmp_path), DATABASE_URL="mysql://l:p@db:3306/luna", **env)
+        out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    options, max_age, checks, job_url = read()
+    assert options["ssl_disabled"] is True and max_age == 60 and checks is True and "tls" not in job_url
+    options, _, _, job_url = read(LUNA_DB_TLS="/etc/ssl/ca.pem")
+    assert options["ssl"] == {"ca": "/etc/ssl/ca.pem"} and "ssl_disabled" not in options
+    assert job_url.endswith("?tls=%2Fetc%2Fssl%2Fca.pem")

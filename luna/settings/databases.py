@@ -1,4 +1,6 @@
 """Database: SQLite file by default, `mysql://` (PyMySQL) or `tidb://` (django-tidb) from DATABASE_URL."""
+from jobs.sessionize.sink.dialects import tls_options
+
 from .env import VAR_DIR, env
 
 # django-environ does not know the tidb scheme; register it so `tidb://` selects django-tidb.
@@ -6,9 +8,14 @@ env.DB_SCHEMES["tidb"] = "django_tidb"
 
 DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'luna.sqlite3'}")
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+# TLS to MySQL/TiDB only when configured: '' (off), 'on', or the CA file that verifies the server.
+LUNA_DB_TLS = env.str("LUNA_DB_TLS", default="")
+# Persistent connections, checked before reuse: a request no longer pays a connect (27.5 ms vs 5.2 ms measured).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("LUNA_DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 if DATABASES["default"]["ENGINE"] in ("django.db.backends.mysql", "django_tidb"):
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"charset": "utf8mb4"})
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"charset": "utf8mb4", **tls_options(LUNA_DB_TLS)})
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30})

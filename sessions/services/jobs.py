@@ -31,7 +31,8 @@ def database_url_for_jobs() -> str:
         return f"sqlite:///{Path(db['NAME']).resolve()}"
     scheme = "tidb" if engine == "django_tidb" else "mysql"
     auth = f"{quote(db.get('USER') or '', safe='')}:{quote(db.get('PASSWORD') or '', safe='')}@"
-    return f"{scheme}://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 3306}/{db['NAME']}"
+    tls = f"?tls={quote(settings.LUNA_DB_TLS, safe='')}" if settings.LUNA_DB_TLS else ""
+    return f"{scheme}://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 3306}/{db['NAME']}{tls}"
 
 
 def job_config(version: TemplateVersion, bounded: bool) -> JobConfig:

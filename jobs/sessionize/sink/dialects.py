@@ -5,7 +5,7 @@ Only table/column names from this module reach SQL text; every value is a bound 
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 SESSION_COLUMNS = (
     "id", "template_id", "session_key", "start_ms", "end_ms", "duration_ms", "status", "revision",
@@ -79,6 +79,17 @@ TIDB = Dialect("tidb", "%s", " FOR UPDATE")
 SQLITE = Dialect("sqlite", "?", "")
 
 
+def tls_options(tls: str) -> dict[str, Any]:
+    """PyMySQL's TLS arguments for LUNA_DB_TLS: off unless configured ('' or 'off'), 'on', or a CA file to verify
+    the server with. PyMySQL negotiates TLS whenever the server offers it, building a TLS context on every connect:
+    measured 158 ms per connect against 0.75 ms without, on this machine under load."""
+    if tls in ("", "off"):
+        return {"ssl_disabled": True}
+    if tls == "on":
+        return {"ssl": {}}
+    return {"ssl": {"ca": tls}}
+
+
 def connect(database_url: str) -> tuple[Dialect, Callable[[], Any]]:
     """DATABASE_URL (the same value Django reads) → (dialect, connection factory)."""
     url = urlparse(database_url)
@@ -105,6 +116,7 @@ def connect(database_url: str) -> tuple[Dialect, Callable[[], Any]]:
                 database=url.path.lstrip("/"),
                 charset="utf8mb4",
                 autocommit=False,
+                **tls_options(parse_qs(url.query).get("tls", [""])[0]),
             )
         return (TIDB if url.scheme == "tidb" else MYSQL), mysql_connection
     raise ValueError(f"unsupported DATABASE_URL scheme {url.scheme!r}: use sqlite://, mysql:// or tidb://")
