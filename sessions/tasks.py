@@ -13,7 +13,7 @@ from django.db import OperationalError
 
 from .choices import JobAction
 from .models import AnalysisTemplate, JobRun
-from .services import job_control, job_monitor, late_replay, reports
+from .services import job_control, job_monitor, late_replay, reports, retention
 from .services.flink_rest import FlinkUnavailable
 
 
@@ -28,6 +28,12 @@ def replay_late_events(template_id: int | None = None) -> dict[str, int]:
     """Beat entry `replay-late-events`: re-apply queued late events (all templates when no id is given)."""
     templates = AnalysisTemplate.objects.filter(pk=template_id) if template_id else AnalysisTemplate.objects.all()
     return {t.name: late_replay.replay_late_events(t).replayed for t in templates}
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def apply_retention() -> dict[str, int]:
+    """Beat entry `apply-retention`: delete what each template's `retention` no longer keeps (batched)."""
+    return {t.name: retention.apply_retention(t).sessions for t in AnalysisTemplate.objects.all()}
 
 
 # ---- job operations ------------------------------------------------------------------------------------------

@@ -40,4 +40,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("LUNA_LATE_REPLAY_INTERVAL", default=60.0),
         "options": {"expires": 60.0},
     },
+    # Why: a template's `retention` (e.g. "90d") bounds what is stored; hourly batched deletes keep each run short.
+    "apply-retention": {
+        "task": "sessions.tasks.apply_retention",
+        "schedule": env.float("LUNA_RETENTION_INTERVAL", default=3600.0),
+        "options": {"expires": 3600.0},
+    },
 }

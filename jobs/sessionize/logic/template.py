@@ -92,6 +92,7 @@ class TemplateSpec(_Doc):
     fields: list[FieldSpec] = Field(default_factory=list)
     conclusions: list[ConclusionSpec] = Field(default_factory=list)
     dimensions: list[str] = Field(default_factory=list)
+    retention: str | None = None  # e.g. "90d": sessions older than this (by start) are deleted; None keeps them
 
 
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -165,6 +166,7 @@ class CompiledTemplate:
     fingerprint: str
 
     version: int | None = None  # the stored version this was compiled from, when the caller knows it
+    retention_ms: int | None = None  # sessions starting longer ago than this are deleted (None: kept)
 
     @functools.cached_property
     def max_join_reach_ms(self) -> int:
@@ -214,6 +216,7 @@ def compile_template(document: dict[str, Any], version: int | None = None) -> Co
         join_fields=tuple(sorted({n.join.on for n in nodes.values() if n.join})),
         fingerprint=document_fingerprint(document),
         version=version,
+        retention_ms=durations.get("retention"),
     )
 
 
@@ -232,6 +235,13 @@ def _durations(spec: TemplateSpec, errors: list[str]) -> dict[str, int]:
         except ValueError as exc:
             errors.append(f"session.{name}: {exc}")
             result[name] = 0
+    if spec.retention is not None:
+        try:
+            result["retention"] = parse_duration_ms(spec.retention)
+            if result["retention"] < 86_400_000:
+                errors.append("retention: at least one day (e.g. '90d'), or leave it out to keep sessions")
+        except ValueError as exc:
+            errors.append(f"retention: {exc}")
     return result
 
 
