@@ -40,10 +40,24 @@ def field_rows(session: Session) -> list[FieldRow]:
     return [FieldRow(f.name, finite(f.value), f.node) for f in session.fields.order_by("name", "node", "id")]
 
 
+def change_rows(changes: dict[str, Any]) -> list[tuple[str, str]]:
+    """A revision's changes as (what, values) lines for the page: 'nodes added: delivery', 'status: open → closed'."""
+    rows = []
+    for key, value in changes.items():
+        if key == "status":
+            rows.append(("status", f"{value[0] or '—'} → {value[1]}"))
+            continue
+        values = [str(v) for v in value]
+        shown = ", ".join(values[:8]) + (f" … ({len(values)})" if len(values) > 8 else "")
+        rows.append((key.replace("_", " "), shown))
+    return rows
+
+
 def revisions(session: Session) -> list[SessionRevision]:
     history = list(SessionRevision.objects.filter(session_id=session.pk).order_by("-revision"))
     for item in history:
         item.cause_label = CAUSE_LABELS.get(item.cause, item.cause)
+        item.change_rows = change_rows(item.changes or {})
     return history
 
 
