@@ -102,6 +102,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# The most rows one CSV export of a search streams (the file says when it was cut short).
+LUNA_EXPORT_MAX_ROWS = env.int("LUNA_EXPORT_MAX_ROWS", default=100_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

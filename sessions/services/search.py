@@ -14,7 +14,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from jobs.sessionize.logic.durations import parse_duration_ms
 
-from ..models import AnalysisTemplate, DeadLetter, Session, SessionConclusion, SessionField, TemplateVersion
+from ..models import AnalysisTemplate, DeadLetter, Session, SessionConclusion, SessionField, SessionNode
+from .catalog import catalog
 
 # The q box materialises matching session ids; an order id or trans_id matches a handful, this is a guard.
 Q_BOX_LIMIT = 1000
@@ -70,51 +71,64 @@ def as_number(value: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def prefix_of(text: str) -> str | None:
+    """"ORD-10*" → "ORD-10": a trailing star asks for a prefix match (an index range, never a scan)."""
+    text = text.strip()
+    return text[:-1] if text.endswith("*") and len(text) > 1 else None
+
+
+def key_q(text: str) -> Q:
+    """The session key exactly, or by prefix with a trailing star."""
+    prefix = prefix_of(text)
+    return Q(session_key__startswith=prefix) if prefix is not None else Q(session_key=text.strip())
+
+
 def field_value_q(template_ids: list[int], name: str, value: str) -> Q:
-    """Sessions having field `name` = `value`, as text or (when the value is numeric) as a number."""
-    match = Q(str_value=value)
-    number = as_number(value)
-    if number is not None:
-        match |= Q(num_value=number)
+    """Sessions having field `name` = `value`, as text or (when the value is numeric) as a number; `v*` is a prefix."""
+    prefix = prefix_of(value)
+    if prefix is not None:
+        match = Q(str_value__startswith=prefix)
+    else:
+        match = Q(str_value=value)
+        number = as_number(value)
+        if number is not None:
+            match |= Q(num_value=number)
+    return fields_q(template_ids, name, match)
+
+
+def fields_q(template_ids: list[int], name: str, match: Q) -> Q:
+    """Sessions with a row of field `name` matching `match` (on the (template, name, value) indexes)."""
     matching = SessionField.objects.filter(match, template_id__in=template_ids, name=name).values("session_id")
     return Q(id__in=matching)
 
 
-def conclusion_q(template_ids: list[int], name: str) -> Q:
-    """Sessions whose primary conclusion is `name` or for which the rule `name` holds at all."""
-    holding = SessionConclusion.objects.filter(template_id__in=template_ids, name=name).values("session_id")
-    return Q(primary_conclusion=name) | Q(id__in=holding)
+def conclusion_q(template_ids: list[int], names: Iterable[str]) -> Q:
+    """Sessions whose primary conclusion is one of `names` or for which one of these rules holds at all."""
+    names = list(names)
+    holding = SessionConclusion.objects.filter(template_id__in=template_ids, name__in=names).values("session_id")
+    return Q(primary_conclusion__in=names) | Q(id__in=holding)
 
 
-def searchable_field_names(template_ids: Iterable[int]) -> list[str]:
-    """Every field name any version of these templates can produce (source aliases and computed fields).
+def missing_node_q(node: str) -> Q:
+    """Sessions with no event on node `node` (luna_node_session_idx answers the anti-join)."""
+    return ~Q(id__in=SessionNode.objects.filter(node=node).values("session_id"))
 
-    Knowing the names lets the q box use the (template, name, str_value) index instead of a scan.
+
+def q_box_q(template_ids: list[int], text: str, names: list[str] | None = None) -> Q:
+    """The paste-an-id box: the session key or any field's text value, exactly (or by prefix with `*`).
+
+    Knowing the field names (the template catalog) lets it use the (template, name, str_value) index, not a scan.
     """
-    names: set[str] = set()
-    for document in TemplateVersion.objects.filter(template_id__in=list(template_ids)).values_list("document", flat=True):
-        names.update(_document_field_names(document))
-    return sorted(names)
-
-
-def _document_field_names(document: Any) -> set[str]:
-    if not isinstance(document, dict):
-        return set()
-    names = {str(alias) for src in document.get("sources") or [] if isinstance(src, dict) for alias in (src.get("fields") or {})}
-    names.update(str(item["name"]) for item in document.get("fields") or [] if isinstance(item, dict) and "name" in item)
-    return names
-
-
-def q_box_q(template_ids: list[int], text: str) -> Q:
-    """The paste-an-id box: the session key exactly, or any field's text value exactly."""
     text = text.strip()
-    names = searchable_field_names(template_ids)
+    prefix = prefix_of(text)
+    names = catalog(template_ids).field_names() if names is None else names
+    value = Q(str_value__startswith=prefix) if prefix is not None else Q(str_value=text)
     session_ids = list(
-        SessionField.objects.filter(template_id__in=template_ids, name__in=names, str_value=text)
+        SessionField.objects.filter(value, template_id__in=template_ids, name__in=names)
         .values_list("session_id", flat=True)
         .distinct()[:Q_BOX_LIMIT]
     ) if names else []
-    return Q(session_key=text) | Q(id__in=session_ids)
+    return key_q(text) | Q(id__in=session_ids)
 
 
 def dead_letter_counts(template: AnalysisTemplate) -> list[dict[str, Any]]:

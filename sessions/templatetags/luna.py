@@ -113,3 +113,13 @@ def field_value(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return "" if value is None else value
+
+
+@register.inclusion_tag("sessions/_sort_header.html", takes_context=True)
+def sort_header(context: template.Context, key: str, label: str, css: str = "") -> dict[str, Any]:
+    """A result column header that sorts by `key`; clicking it again reverses the order."""
+    current = context["request"].GET.get("ordering", "")
+    wanted = f"-{key}" if current == key else key
+    arrow = "▲" if current == key else "▼" if current == f"-{key}" else ""
+    return {"href": query_with(context, ordering=wanted, page=None), "label": label, "arrow": arrow, "css": css,
+            "sorted": "ascending" if current == key else "descending" if current == f"-{key}" else "none"}
