@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from ..models import Session
-from ..templatetags.luna import ms_iso
+from .. import timefmt
 
 HEADER = ["id", "start", "session_key", "template", "status", "primary_conclusion", "conclusions", "duration_ms",
           "completeness", "revision", "split"]
@@ -48,7 +48,7 @@ def _chunked(sessions: QuerySet[Session], bound: int, size: int = 2000) -> Itera
 
 def _row(session: Session) -> list:
     names = ";".join(item.name for item in session.conclusions.all())
-    return [session.pk, ms_iso(session.start_ms), _safe(session.session_key), session.template.name, session.status,
+    return [session.pk, timefmt.iso(session.start_ms), _safe(session.session_key), session.template.name, session.status,
             session.primary_conclusion, names, session.duration_ms, session.completeness, session.revision, session.split]
 
 
