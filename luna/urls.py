@@ -13,3 +13,5 @@ urlpatterns = [
     path("api/", include("sessions.api.urls")),
     path("", include("sessions.urls")),
 ]
+
+handler400 = "luna.errors.bad_request"

@@ -48,6 +48,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sessions.context_processors.role",
             ],
         },
     },
@@ -83,6 +84,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": ["sessions.api.parsers.StrictJSONParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -105,9 +107,13 @@ SPECTACULAR_SETTINGS = {
 # The most rows one CSV export of a search streams (the file says when it was cut short).
 LUNA_EXPORT_MAX_ROWS = env.int("LUNA_EXPORT_MAX_ROWS", default=100_000)
 
+# Largest request body outside file uploads (a pasted template, an API document); beyond it a clear 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("LUNA_MAX_BODY_BYTES", default=2_621_440)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_errors_one_line": {"()": "luna.errors.ClientErrorsOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_errors_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LUNA_LOG_LEVEL", default="INFO")},
 }

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from jobs.sessionize.logic.template import TemplateError, compile_template, document_fingerprint
 
 from ..models import AnalysisTemplate, Session, TemplateVersion
-from . import rollout
+from . import json_documents, rollout
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ def validate_document(document: Any) -> None:
     """Raise ValidationError listing every problem (the analyst fixes them all in one round)."""
     if not isinstance(document, dict):
         raise ValidationError(["The template document must be a JSON object."])
+    try:
+        json_documents.check(document)
+    except json_documents.DocumentError as exc:
+        raise ValidationError([str(exc)]) from None
     try:
         compile_template(document)
     except TemplateError as exc:
