@@ -155,9 +155,7 @@ class TemplateImportView(RoleRequiredMixin, FormView):
 
 
 class TemplateExportView(RoleRequiredMixin, View):
-    """Download a version's document as JSON (`?version=N`, default current)."""
-
-    required_role = Role.EDITOR
+    """Download a version's document as JSON (`?version=N`, default current); whoever may read it may download it."""
 
     def get(self, request, name: str) -> HttpResponse:
         number = request.GET.get("version")

@@ -100,8 +100,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # The schema and the docs page sit behind login like everything else (SPEC §6); default is AllowAny.
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The schema and the docs page need a role like every other read (SPEC §6); default is AllowAny.
+    "SERVE_PERMISSIONS": ["sessions.permissions.HasRole"],
 }
 
 # The most rows one CSV export of a search streams (the file says when it was cut short).

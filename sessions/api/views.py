@@ -46,7 +46,7 @@ class SessionViewSet(RoleViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema(tags=["templates"])
 class TemplateViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Analysis templates: list, current document with versions, import and export (editor), correlation report."""
+    """Analysis templates: list, current document with versions, export (reading: viewer), import (editor), correlation report."""
 
     queryset = templates.template_summaries().prefetch_related(
         Prefetch("versions", queryset=TemplateVersion.objects.select_related("created_by").order_by("-number"))
@@ -56,7 +56,6 @@ class TemplateViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     lookup_field = "name"
     lookup_value_regex = "[^/]+"
     write_role = Role.EDITOR
-    action_roles = {"export": Role.EDITOR}
     filter_backends: list = []
     parser_classes = [StrictJSONParser]  # a template is a JSON document; form posts get 415
 
