@@ -184,7 +184,7 @@ class DeadLetterListView(RoleRequiredMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            template=self.template, counts=search.dead_letter_counts(self.template), **kwargs
+            template=self.template, groups=search.dead_letter_groups(self.template), **kwargs
         )
 
 

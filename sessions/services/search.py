@@ -7,14 +7,16 @@ luna_concl_name_idx in the subqueries. When the user picks no template, all temp
 explicitly (an IN list is still an index range). Values only ever travel as query parameters.
 """
 import math
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
 from jobs.sessionize.logic.durations import parse_duration_ms
 
 from ..models import AnalysisTemplate, DeadLetter, Session, SessionConclusion, SessionField, SessionNode
+from . import reports
 from .catalog import catalog
 
 # The q box materialises matching session ids; an order id or trans_id matches a handful, this is a guard.
@@ -131,11 +133,32 @@ def q_box_q(template_ids: list[int], text: str, names: list[str] | None = None) 
     return key_q(text) | Q(id__in=session_ids)
 
 
-def dead_letter_counts(template: AnalysisTemplate) -> list[dict[str, Any]]:
-    """Rejections grouped by source and reason, largest first (reads luna_dead_letter_reason_idx)."""
-    return list(
+@dataclass
+class RejectionGroup:
+    """One reason class of one source (as the correlation report counts it), with its exact reasons and examples."""
+
+    source: str
+    kind: str
+    count: int = 0
+    details: list[dict[str, Any]] = field(default_factory=list)  # {reason, count, example: DeadLetter}
+
+
+def dead_letter_groups(template: AnalysisTemplate, details_per_group: int = 20) -> list[RejectionGroup]:
+    """Rejections grouped by source and reason class, largest first; each with its exact reasons and one raw line each.
+
+    Two queries whatever the volume: counts per exact reason (with the first line's id), then those lines.
+    """
+    rows = list(
         DeadLetter.objects.filter(template=template)
         .values("source", "reason")
-        .annotate(count=Count("id"))
+        .annotate(kind=reports.reason_kind(), count=Count("id"), example_id=Min("id"))
         .order_by("-count", "source", "reason")
     )
+    examples = DeadLetter.objects.in_bulk([row["example_id"] for row in rows])
+    groups: dict[tuple[str, str], RejectionGroup] = {}
+    for row in rows:
+        group = groups.setdefault((row["source"], row["kind"]), RejectionGroup(row["source"], row["kind"]))
+        group.count += row["count"]
+        if len(group.details) < details_per_group:
+            group.details.append({"reason": row["reason"], "count": row["count"], "example": examples.get(row["example_id"])})
+    return sorted(groups.values(), key=lambda group: (-group.count, group.source, group.kind))
