@@ -218,7 +218,7 @@ def cancel(template_id: int, progress: Progress = _quiet) -> JobRun:
 
 
 def restart(template_id: int, progress: Progress = _quiet) -> JobRun:
-    """Stop with a savepoint if running, then a new run of the same version from the newest savepoint/checkpoint."""
+    """Stop with a savepoint if running, then a new run of the version it applied, from the newest savepoint/checkpoint."""
     previous = latest_run(template_id)
     if previous is None:
         return start(template_id, progress)
@@ -228,7 +228,18 @@ def restart(template_id: int, progress: Progress = _quiet) -> JobRun:
         raise JobControlError(f"run {previous.pk} is {previous.state}; wait for it to settle")
     elif previous.flink_job_id and not previous.savepoint_path:
         _record_checkpoint(previous, FlinkClient(previous.target))
-    return launch(previous.version, restore=previous.restore_point, previous=previous, progress=progress)
+    return launch(applied_version(previous), restore=previous.restore_point, previous=previous, progress=progress)
+
+
+def applied_version(run: JobRun) -> TemplateVersion:
+    """The version a run applied at the end: its launch version, or the newer one hot-updated into it.
+
+    A restart restores that run's state, which holds the hot-updated version; launching it under the launch
+    version would make the page and luna_job_run claim v1 while the job applies v2.
+    """
+    if run.running_version == run.version.number:
+        return run.version
+    return TemplateVersion.objects.get(template_id=run.version.template_id, number=run.running_version)
 
 
 # ---- helpers ----------------------------------------------------------------------------------------------
