@@ -55,3 +55,41 @@ def test_the_job_sink_reads_the_same_urls(url, dialect):
 def test_an_unknown_scheme_is_a_clear_error():
     with pytest.raises(ValueError, match="unsupported DATABASE_URL scheme"):
         connect("postgres://x/y")
+
+
+# ---- secret key and HTTPS (check --deploy) ------------------------------------------------------------------
+PRODUCTION = {
+    "DATABASE_URL": "mysql://luna:pw@db.example.com:3306/luna",
+    "LUNA_SECRET_KEY": "x7Jq2-production-only-key-generated-by-get-random-secret-key-0f9a",
+    "LUNA_ALLOWED_HOSTS": "luna.example.com",
+    "LUNA_CSRF_TRUSTED_ORIGINS": "https://luna.example.com",
+    "LUNA_SECURE_COOKIES": "true", "LUNA_SSL_REDIRECT": "true", "LUNA_HSTS_SECONDS": "31536000",
+    "LUNA_HSTS_INCLUDE_SUBDOMAINS": "true", "LUNA_HSTS_PRELOAD": "true",
+}
+
+
+def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LUNA_") and k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    environment.update(DJANGO_SETTINGS_MODULE="luna.settings", LUNA_VAR_DIR=str(tmp_path), **env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True)
+
+
+def test_check_deploy_is_clean_with_the_documented_production_environment(tmp_path):
+    result = manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_outside_the_embedded_default_a_secret_key_is_required(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "LUNA_SECRET_KEY"}
+    result = manage(tmp_path, "check", **env)
+    assert result.returncode != 0 and "LUNA_SECRET_KEY is not set" in result.stderr
+    result = manage(tmp_path, "check", **env, LUNA_SECRET_KEY="luna-embedded-insecure-key-change-me")
+    assert result.returncode != 0 and "public default or too weak" in result.stderr
+
+
+def test_the_embedded_default_generates_its_own_key_once(tmp_path):
+    assert manage(tmp_path, "check").returncode == 0
+    key = (tmp_path / "secret_key").read_text()
+    assert len(key) >= 50 and (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert manage(tmp_path, "check").returncode == 0 and (tmp_path / "secret_key").read_text() == key

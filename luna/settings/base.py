@@ -2,9 +2,6 @@
 from .env import BASE_DIR, VAR_DIR, env
 
 DEBUG = env.bool("LUNA_DEBUG", default=False)
-SECRET_KEY = env.str("LUNA_SECRET_KEY", default="luna-embedded-insecure-key-change-me")
-ALLOWED_HOSTS = env.list("LUNA_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("LUNA_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
