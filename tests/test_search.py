@@ -217,3 +217,19 @@ def test_helpers():
     from datetime import datetime
 
     assert to_epoch_ms(datetime(2024, 5, 1, 8, 0)) == 1714550400000
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+PARAMS = ["q", "template", "key", "field", "value", "where", "conclusion", "severity", "missing", "status", "split",
+          "since", "until", "min_duration", "ordering", "page"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(PARAMS), st.text(max_size=40), max_size=5))
+def test_any_parameters_give_results_or_form_errors_never_an_exception(demo_sessions, params):
+    filterset = SessionFilterSet(params, queryset=search_queryset())
+    if filterset.is_valid():
+        list(filterset.qs[:5])
+    else:
+        assert filterset.errors
