@@ -69,7 +69,8 @@ PRODUCTION = {
 
 
 def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LUNA_") and k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    dropped = ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the last one is set by the browser tests
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LUNA_") and k not in dropped}
     environment.update(DJANGO_SETTINGS_MODULE="luna.settings", LUNA_VAR_DIR=str(tmp_path), **env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True)
 
