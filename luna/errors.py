@@ -23,6 +23,14 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     return render(request, "400.html", {"message": message}, status=400)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the console's 403 page (role and menu kept), JSON under /api/."""
+    message = "The form expired or came from another site (CSRF check failed): reload the page and try again."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)
+    return render(request, "403.html", {"exception": message}, status=403)
+
+
 class ClientErrorsOneLine(logging.Filter):
     """django.request logs every 4xx with the exception's traceback; a 403 or 404 is not a bug: keep one line."""
 

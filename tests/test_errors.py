@@ -43,3 +43,13 @@ def test_a_403_is_logged_as_one_line(viewer_client):
         handler.setStream(previous)
     assert "Forbidden (Permission denied): /jobs/" in stream.getvalue()
     assert "Traceback" not in stream.getvalue()
+
+
+def test_a_csrf_failure_keeps_the_console_page(users):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["editor"])
+    response = client.post(reverse("sessions:template_import"), {"document": "{}"})
+    body = response.content.decode()
+    assert response.status_code == 403 and "CSRF check failed" in body and '<span class="role">editor</span>' in body

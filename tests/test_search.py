@@ -1,5 +1,6 @@
 """SessionFilterSet: the one search definition behind the console page and GET /api/sessions/."""
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sessions.filters import DeadLetterFilterSet, SessionFilterSet
 from sessions.models import AnalysisTemplate, DeadLetter
@@ -218,8 +219,6 @@ def test_helpers():
 
     assert to_epoch_ms(datetime(2024, 5, 1, 8, 0)) == 1714550400000
 
-
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 PARAMS = ["q", "template", "key", "field", "value", "where", "conclusion", "severity", "missing", "status", "split",
           "since", "until", "min_duration", "ordering", "page"]

@@ -105,6 +105,7 @@ SPECTACULAR_SETTINGS = {
 # The most rows one CSV export of a search streams (the file says when it was cut short).
 LUNA_EXPORT_MAX_ROWS = env.int("LUNA_EXPORT_MAX_ROWS", default=100_000)
 
+CSRF_FAILURE_VIEW = "luna.errors.csrf_failure"
 # Largest request body outside file uploads (a pasted template, an API document); beyond it a clear 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("LUNA_MAX_BODY_BYTES", default=2_621_440)
 

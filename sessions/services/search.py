@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 
 from jobs.sessionize.logic.durations import parse_duration_ms
 
@@ -112,8 +112,9 @@ def conclusion_q(template_ids: list[int], names: Iterable[str]) -> Q:
 
 
 def missing_node_q(node: str) -> Q:
-    """Sessions with no event on node `node` (luna_node_session_idx answers the anti-join)."""
-    return ~Q(id__in=SessionNode.objects.filter(node=node).values("session_id"))
+    """Sessions with no event on node `node`: a correlated NOT EXISTS, one (session, node) index probe per session,
+    so the newest-first page stops after its rows instead of collecting every session that has the node."""
+    return ~Exists(SessionNode.objects.filter(session_id=OuterRef("id"), node=node))
 
 
 def q_box_q(template_ids: list[int], text: str, names: list[str] | None = None) -> Q:
