@@ -38,7 +38,7 @@ class SessionFilterSet(filters.FilterSet):
     """Search sessions by key, field values and ranges, conclusion, severity, missing node, status, split, time."""
 
     q = filters.CharFilter(method="filter_q", label="Key or field value",
-                           help_text="Session key or any field value, exact; a trailing * searches by prefix (ORD-10*).")
+                           help_text="Session key, any field value (exact; a trailing * searches by prefix, ORD-10*), or a conclusion code or label.")
     template = filters.CharFilter(method="filter_template", label="Template", help_text="Template name or id.")
     key = filters.CharFilter(method="filter_key", label="Session key", help_text="Exact session key; a trailing * is a prefix.")
     field = filters.CharFilter(method="filter_field", label="Field",
@@ -116,7 +116,10 @@ class SessionFilterSet(filters.FilterSet):
         return qs.filter(status=value)
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(search.q_box_q(self.template_ids, value, self.form.catalog.field_names()))
+        """A key, any field value, or a conclusion's code or label (what a user pastes or types)."""
+        match = search.q_box_q(self.template_ids, value, self.form.catalog.field_names())
+        code = self.form.catalog.resolve_conclusion(value)
+        return qs.filter(match | search.conclusion_q(self.template_ids, [code]) if code else match)
 
 
 class DeadLetterFilterSet(filters.FilterSet):

@@ -32,6 +32,10 @@ def test_search_by_conclusion_label_severity_and_unknown_field(page, live_server
 
     page.goto(f"{live_server.url}/?conclusion=PAID+BUT+NOT+DELIVERED")
     assert result_keys(page) == ["ORD-1003"]
+    page.fill("input[name=q]", "paid but not delivered")
+    page.select_option("select[name=conclusion]", "")
+    submit(page)
+    assert result_keys(page) == ["ORD-1003"], "the label typed in the q box works too"
 
     page.goto(f"{live_server.url}/")
     page.select_option("select[name=severity]", "critical")

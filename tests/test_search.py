@@ -71,6 +71,11 @@ def test_conclusion_is_found_by_code_or_label_in_any_case(demo_sessions, spellin
     assert keys(conclusion=spelling) == ["ORD-1003"]
 
 
+@pytest.mark.parametrize("spelling", ["Paid but not delivered", "lost_order", "LOST_ORDER"])
+def test_the_q_box_also_takes_a_conclusion(demo_sessions, spelling):
+    assert keys(q=spelling) == ["ORD-1003"]
+
+
 def test_severity_selects_sessions_with_a_conclusion_of_that_severity(demo_sessions):
     assert keys(severity="high") == ["ORD-1003"]
     assert keys(severity="critical") == ["ORD-1002"]
