@@ -90,7 +90,7 @@ def test_outside_the_embedded_default_a_secret_key_is_required(tmp_path):
 
 
 def test_the_embedded_default_generates_its_own_key_once(tmp_path):
-    assert manage(tmp_path, "check").returncode == 0
+    assert manage(tmp_path, "check", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}").returncode == 0
     key = (tmp_path / "secret_key").read_text()
     assert len(key) >= 50 and (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert manage(tmp_path, "check").returncode == 0 and (tmp_path / "secret_key").read_text() == key

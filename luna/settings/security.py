@@ -1,7 +1,7 @@
 """Secret key and HTTPS settings. `manage.py check --deploy` is clean with the production environment in the README.
 
-The secret key never has a public default: the embedded default (no DATABASE_URL, SQLite under LUNA_VAR_DIR)
-generates one into LUNA_VAR_DIR/secret_key on first start; anywhere else LUNA_SECRET_KEY must be set, and the
+The secret key never has a public default: embedded (SQLite, the default DATABASE_URL) generates one into
+LUNA_VAR_DIR/secret_key on first start; with a database server LUNA_SECRET_KEY must be set, and the
 old public default or a short key is refused, so a deployment cannot sign sessions with a key anyone knows.
 """
 import os
@@ -30,8 +30,8 @@ def secret_key() -> str:
         if key == PUBLIC_DEFAULT_KEY or len(key) < MIN_KEY_LENGTH or len(set(key)) < 5:
             raise ImproperlyConfigured(f"LUNA_SECRET_KEY is the public default or too weak: use {MIN_KEY_LENGTH}+ random characters.")
         return key
-    if not os.environ.get("DATABASE_URL"):
-        return _generated_key()
+    if env.str("DATABASE_URL", default="sqlite:").startswith("sqlite:"):
+        return _generated_key()  # embedded: one machine, one SQLite file (also benchmarks' throwaway databases)
     raise ImproperlyConfigured(
         "LUNA_SECRET_KEY is not set: outside the embedded default (no DATABASE_URL) Luna refuses to start without its "
         "own secret key. Generate one with: python -c 'from django.core.management.utils import "
