@@ -109,10 +109,12 @@ up() {
   fi
   log "Flink: starting the standalone cluster (apache-flink package scripts)"
   "${manage[@]}" flink_cluster start
+  # Before the monitor starts: a run left from the last `up` is resumed from its savepoint/checkpoint (and says
+  # so) or started clean; its dead Flink job id is never reported or "recovered".
+  log "Flink: the mobile-pay job (continuous: new files are picked up)"
+  "${manage[@]}" job_resume mobile-pay --target "http://localhost:${LUNA_FLINK_REST_PORT:-8081}"
   log "Celery: starting a worker with beat (the job monitor polls the cluster every 10 s)"
   start_bg celery "$VENV/bin/celery" -A luna worker --beat --loglevel INFO --concurrency 2
-  log "Flink: submitting the mobile-pay job (continuous: new files are picked up)"
-  "${manage[@]}" run_job mobile-pay --target "http://localhost:${LUNA_FLINK_REST_PORT:-8081}" | tail -1
   # The file source reads files in no particular order: let its first scan take the backlog before live
   # files (newer events) appear, or the backlog's first hours would be late (queued and replayed, not lost).
   wait_for_job_running
@@ -131,6 +133,10 @@ MSG
 }
 
 down() {
+  if [ -x "$PY" ]; then
+    log "Flink: stopping running jobs with a savepoint (the next up resumes from it)"
+    "$PY" manage.py job_resume --stop-all || true
+  fi
   for name in web live job celery; do
     if [ -f "$RUN_DIR/$name.pid" ]; then kill "$(cat "$RUN_DIR/$name.pid")" 2>/dev/null || true; rm -f "$RUN_DIR/$name.pid"; fi
   done

@@ -15,3 +15,5 @@ urlpatterns = [
     path("", include("investigation.urls")),
     path("", include("sessions.urls")),
 ]
+
+handler400 = "luna.errors.bad_request"

@@ -1,16 +1,18 @@
 """FilterSets shared by the console pages and the REST API (one definition, two front ends)."""
-from functools import cached_property
-
 import django_filters as filters
 from django import forms
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from .choices import JobState, SessionStatus
+from .choices import JobState, SessionStatus, Severity
 from .forms.search import DeadLetterFilterForm, DurationMsField, SessionSearchForm, UTCDateTimeField
 from .models import DeadLetter, JobRun, Session
-from .services import search
+from .services import conditions, search
+
+# Result columns a header click sorts by: (model field, parameter name).
+SORTABLE = (("start_ms", "start"), ("session_key", "key"), ("status", "status"), ("duration_ms", "duration"),
+            ("completeness", "complete"), ("revision", "revision"))
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -33,14 +35,25 @@ class DurationMsFilter(filters.Filter):
 
 
 class SessionFilterSet(filters.FilterSet):
-    """Search sessions by key, any field value, conclusion, status, split and start time."""
+    """Search sessions by key, field values and ranges, conclusion, severity, missing node, status, split, time."""
 
-    q = filters.CharFilter(method="filter_q", label="Key or field value", help_text="Session key or any field value, exact (e.g. an order id or trans_id).")
+    q = filters.CharFilter(method="filter_q", label="Key or field value",
+                           help_text="Session key, any field value (exact; a trailing * searches by prefix, ORD-10*), or a conclusion code or label.")
     template = filters.CharFilter(method="filter_template", label="Template", help_text="Template name or id.")
-    key = filters.CharFilter(method="filter_key", label="Session key", help_text="Exact session key.")
-    field = filters.CharFilter(method="filter_field", label="Field", help_text="Field name; use with `value`.")
-    value = filters.CharFilter(method="filter_nothing", label="Value", help_text="Field value: exact text, or a number.")
-    conclusion = filters.CharFilter(method="filter_conclusion", label="Conclusion", help_text="Conclusion name (primary or any).")
+    key = filters.CharFilter(method="filter_key", label="Session key", help_text="Exact session key; a trailing * is a prefix.")
+    field = filters.CharFilter(method="filter_field", label="Field",
+                               help_text="A field name the template declares; use with `value`. Unknown names are a 400.")
+    value = filters.CharFilter(method="filter_nothing", label="Value", help_text="Field value: exact text, a number, or a prefix with *.")
+    where = filters.CharFilter(
+        method="filter_where", label="Conditions",
+        help_text="Field conditions, one per line or repeated: `name OP value` with OP one of = != > >= < <= ^= "
+                  "(e.g. `amount_value > 100`, `order_id ^= ORD-10`); all must hold.",
+    )
+    conclusion = filters.CharFilter(method="filter_conclusion", label="Conclusion",
+                                    help_text="Conclusion code or label, any case (primary or any holding rule).")
+    severity = filters.ChoiceFilter(choices=Severity.choices, method="filter_severity", label="Severity", empty_label="Any severity",
+                                    help_text="Sessions for which a conclusion of this severity holds.")
+    missing = filters.CharFilter(method="filter_missing", label="Missing node", help_text="Sessions with no event on this node.")
     status = filters.ChoiceFilter(choices=SessionStatus.choices, method="filter_status", label="Status", empty_label="Any status")
     split = filters.BooleanFilter(
         field_name="split", label="Split", help_text="Only sessions split by a gap (or only unsplit).",
@@ -50,8 +63,8 @@ class SessionFilterSet(filters.FilterSet):
     until = EpochMsFilter(field_name="start_ms", lookup_expr="lt", label="Start before", help_text="ISO date/datetime (UTC), exclusive.")
     min_duration = DurationMsFilter(field_name="duration_ms", lookup_expr="gte", label="Min duration", help_text="e.g. 30s, 5m, 2h or seconds.")
     ordering = filters.OrderingFilter(
-        fields=(("start_ms", "start"), ("duration_ms", "duration"), ("revision", "revision")),
-        help_text="start, duration or revision; prefix '-' for descending (default: newest first).",
+        fields=SORTABLE,
+        help_text="start, key, status, duration, complete or revision; prefix '-' for descending (default: newest first).",
         empty_label="Newest first",
     )
 
@@ -68,16 +81,15 @@ class SessionFilterSet(filters.FilterSet):
         """Lead with the template ids: (template, start_ms) then serves the newest-first order."""
         return super().filter_queryset(queryset.filter(template_id__in=self.template_ids))
 
-    @cached_property
+    @property
     def template_ids(self) -> list[int]:
-        """Resolved once per search; every predicate leads with these ids to stay on an index."""
-        return search.resolve_template_ids(self.form.cleaned_data.get("template"))
+        return self.form.template_ids
 
     def filter_template(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs  # applied in filter_queryset, before every other filter
 
     def filter_key(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(session_key=value.strip())
+        return qs.filter(search.key_q(value))
 
     def filter_field(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         wanted = self.form.cleaned_data.get("value")
@@ -86,14 +98,28 @@ class SessionFilterSet(filters.FilterSet):
     def filter_nothing(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs  # `value` is applied together with `field`
 
+    def filter_where(self, qs: QuerySet, name: str, value: list) -> QuerySet:
+        for condition in value:
+            qs = qs.filter(conditions.to_q(self.template_ids, condition))
+        return qs
+
     def filter_conclusion(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(search.conclusion_q(self.template_ids, value.strip()))
+        return qs.filter(search.conclusion_q(self.template_ids, [value]))
+
+    def filter_severity(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(search.conclusion_q(self.template_ids, self.form.catalog.names_of_severity(value)))
+
+    def filter_missing(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(search.missing_node_q(value))
 
     def filter_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(status=value)
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(search.q_box_q(self.template_ids, value))
+        """A key, any field value, or a conclusion's code or label (what a user pastes or types)."""
+        match = search.q_box_q(self.template_ids, value, self.form.catalog.field_names())
+        code = self.form.catalog.resolve_conclusion(value)
+        return qs.filter(match | search.conclusion_q(self.template_ids, [code]) if code else match)
 
 
 class DeadLetterFilterSet(filters.FilterSet):

@@ -49,11 +49,7 @@ class RoleRequiredMixin(AccessMixin):
         if not has_role(request.user, needed):
             raise PermissionDenied(f"This page needs the {needed} role.")
         return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        """Templates show or hide actions by role; the checks above are what actually enforce it."""
-        user = self.request.user
-        return super().get_context_data(luna_role=user_role(user), can_edit=has_role(user, Role.EDITOR), **kwargs)
+    # Templates show or hide actions by role (sessions.context_processors.role); the checks above enforce it.
 
 
 class HasRole(BasePermission):

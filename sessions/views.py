@@ -3,7 +3,7 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
@@ -12,19 +12,65 @@ from django_filters.views import FilterView
 from . import tasks
 from .choices import JobAction, Role
 from .filters import DeadLetterFilterSet, SessionFilterSet
-from .forms import TemplateUploadForm
-from .models import AnalysisTemplate, DeadLetter, Session, TemplateVersion
+from .forms import SavedSearchForm, TemplateUploadForm
+from .models import AnalysisTemplate, DeadLetter, SavedSearch, Session, TemplateVersion
 from .permissions import RoleRequiredMixin
-from .services import job_board, job_control, reports, search, session_page, templates
+from .services import export, job_board, job_control, reports, search, session_page, templates
 
 
 class SessionSearchView(RoleRequiredMixin, FilterView):
-    """Find sessions by key, any field value, conclusion, status, time range."""
+    """Find sessions by key, field values and ranges, conclusion, severity, missing node, status, time range."""
 
     queryset = search.search_queryset()
     filterset_class = SessionFilterSet
     paginate_by = 50
     template_name = "sessions/search.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            saved_searches=SavedSearch.objects.filter(owner=self.request.user),
+            save_form=SavedSearchForm(initial={"query": self.request.GET.urlencode()}), **kwargs,
+        )
+
+
+class SessionExportView(RoleRequiredMixin, View):
+    """The search's result set as CSV (same parameters as the page), streamed and bounded by LUNA_EXPORT_MAX_ROWS."""
+
+    def get(self, request) -> HttpResponse:
+        filterset = SessionFilterSet(request.GET, queryset=search.search_queryset())
+        if not filterset.is_valid():
+            problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items())
+            return HttpResponse(f"Bad search: {problems}\n", status=400, content_type="text/plain; charset=utf-8")
+        response = StreamingHttpResponse(export.csv_lines(filterset.qs), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="luna-sessions.csv"'
+        return response
+
+
+class SavedSearchCreateView(RoleRequiredMixin, View):
+    """POST: save the current search's query string under a name (the user's own list; saving a name again replaces it)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request) -> HttpResponse:
+        form = SavedSearchForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+            return redirect(reverse("sessions:search") + "?" + request.POST.get("query", "")[:2000])
+        saved, _ = SavedSearch.objects.update_or_create(
+            owner=request.user, name=form.cleaned_data["name"], defaults={"query": form.cleaned_data["query"]}
+        )
+        messages.success(request, f"Search saved as \u201c{saved.name}\u201d.")
+        return redirect(reverse("sessions:search") + "?" + saved.query)
+
+
+class SavedSearchDeleteView(RoleRequiredMixin, View):
+    """POST: forget one of the user's saved searches."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int) -> HttpResponse:
+        get_object_or_404(SavedSearch, pk=pk, owner=request.user).delete()
+        return redirect("sessions:search")
 
 
 class SessionDetailView(RoleRequiredMixin, DetailView):
@@ -100,9 +146,7 @@ class TemplateImportView(RoleRequiredMixin, FormView):
 
 
 class TemplateExportView(RoleRequiredMixin, View):
-    """Download a version's document as JSON (`?version=N`, default current)."""
-
-    required_role = Role.EDITOR
+    """Download a version's document as JSON (`?version=N`, default current); whoever may read it may download it."""
 
     def get(self, request, name: str) -> HttpResponse:
         number = request.GET.get("version")
@@ -131,7 +175,7 @@ class DeadLetterListView(RoleRequiredMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            template=self.template, counts=search.dead_letter_counts(self.template), **kwargs
+            template=self.template, groups=search.dead_letter_groups(self.template), **kwargs
         )
 
 

@@ -1,5 +1,6 @@
 """SessionFilterSet: the one search definition behind the console page and GET /api/sessions/."""
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sessions.filters import DeadLetterFilterSet, SessionFilterSet
 from sessions.models import AnalysisTemplate, DeadLetter
@@ -62,7 +63,74 @@ def test_conclusion_matches_the_primary_or_any_holding_rule(demo_sessions):
     assert keys(conclusion="lost_order") == ["ORD-1003"]
     assert keys(conclusion="callback_missing") == ["ORD-1003"]  # holds, but is not the primary
     assert keys(conclusion="abandoned") == ["ORD-1005", "ORD-1005", "ORD-1004"]
-    assert keys(conclusion="no_such_rule") == []
+    assert "no_such_rule" in errors(conclusion="no_such_rule")["conclusion"][0], "an unknown conclusion says so"
+
+
+@pytest.mark.parametrize("spelling", ["lost_order", "LOST_ORDER", "Paid but not delivered", "paid BUT not delivered "])
+def test_conclusion_is_found_by_code_or_label_in_any_case(demo_sessions, spelling):
+    assert keys(conclusion=spelling) == ["ORD-1003"]
+
+
+@pytest.mark.parametrize("spelling", ["Paid but not delivered", "lost_order", "LOST_ORDER"])
+def test_the_q_box_also_takes_a_conclusion(demo_sessions, spelling):
+    assert keys(q=spelling) == ["ORD-1003"]
+
+
+def test_severity_selects_sessions_with_a_conclusion_of_that_severity(demo_sessions):
+    assert keys(severity="high") == ["ORD-1003"]
+    assert keys(severity="critical") == ["ORD-1002"]
+    assert keys(severity="low", conclusion="abandoned") == ["ORD-1005", "ORD-1005", "ORD-1004"]
+    assert "severity" in errors(severity="dreadful")
+
+
+def test_an_unknown_field_name_says_so_and_lists_the_known_ones(demo_sessions):
+    message = errors(field="chanel", value="alipay")["field"][0]
+    assert "Unknown field 'chanel'" in message and "channel" in message
+
+
+def test_field_conditions_combine_numeric_ranges_text_and_prefixes(demo_sessions):
+    assert keys(where="amount_value > 100") == ["ORD-1004"]
+    assert keys(where="amount_value >= 6\namount_value < 30") == ["ORD-1003", "ORD-1001"]
+    assert keys(where="amount_value<=6.5; channel = alipay") == ["ORD-1003", "ORD-1001"]
+    assert keys(where="order_id ^= ORD-100") == ["ORD-1005", "ORD-1005", "ORD-1004", "ORD-1003", "ORD-1002", "ORD-1001"]
+    assert keys(where="channel != alipay", status="complete") == ["ORD-1002"]
+
+
+def test_field_conditions_may_be_repeated_parameters(demo_sessions):
+    from django.http import QueryDict
+
+    filterset = SessionFilterSet(QueryDict("where=amount_value>6&where=channel=alipay"), queryset=search_queryset())
+    assert [s.session_key for s in filterset.qs] == ["ORD-1003"]
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("amount_value > lots", "needs a number"), ("just words", "is not a condition"), ("amont > 1", "Unknown field"),
+    ("amount_value >", "is not a condition"), ("\n".join(["amount_value > 1"] * 11), "At most"),
+])
+def test_bad_conditions_are_explained(demo_sessions, text, fragment):
+    assert fragment in errors(where=text)["where"][0]
+
+
+def test_missing_node(demo_sessions):
+    assert keys(missing="delivery", status="closed", split="false") == ["ORD-1004", "ORD-1003"]
+    assert keys(missing="order") == []
+    assert "Unknown node" in errors(missing="nowhere")["missing"][0]
+
+
+def test_prefix_search_on_keys_ids_and_values(demo_sessions):
+    assert keys(key="ORD-100*") == ["ORD-1005", "ORD-1005", "ORD-1004", "ORD-1003", "ORD-1002", "ORD-1001"]
+    assert keys(key="ORD-1002*") == ["ORD-1002"]
+    assert keys(q="TX-900*") == ["ORD-1003", "ORD-1002", "ORD-1001"]
+    assert keys(field="trans_id", value="TX-9002*") == ["ORD-1002"]
+    assert keys(key="ORD%*") == [], "LIKE wildcards in a prefix are literal"
+
+
+@pytest.mark.parametrize("ordering, first", [("key", "ORD-1001"), ("-key", "ORD-1005"), ("complete", None), ("-duration", None)])
+def test_every_column_sorts(demo_sessions, ordering, first):
+    found = keys(ordering=ordering)
+    assert len(found) == 6
+    if first:
+        assert found[0] == first
 
 
 def test_status_and_split(demo_sessions):
@@ -155,3 +223,17 @@ def test_helpers():
     from datetime import datetime
 
     assert to_epoch_ms(datetime(2024, 5, 1, 8, 0)) == 1714550400000
+
+
+PARAMS = ["q", "template", "key", "field", "value", "where", "conclusion", "severity", "missing", "status", "split",
+          "since", "until", "min_duration", "ordering", "page"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(PARAMS), st.text(max_size=40), max_size=5))
+def test_any_parameters_give_results_or_form_errors_never_an_exception(demo_sessions, params):
+    filterset = SessionFilterSet(params, queryset=search_queryset())
+    if filterset.is_valid():
+        list(filterset.qs[:5])
+    else:
+        assert filterset.errors

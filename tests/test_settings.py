@@ -73,3 +73,42 @@ def test_tls_to_mysql_only_when_configured_and_connections_persist(tmp_path):
     options, _, _, job_url = read(LUNA_DB_TLS="/etc/ssl/ca.pem")
     assert options["ssl"] == {"ca": "/etc/ssl/ca.pem"} and "ssl_disabled" not in options
     assert job_url.endswith("?tls=%2Fetc%2Fssl%2Fca.pem")
+
+
+# ---- secret key and HTTPS (check --deploy) ------------------------------------------------------------------
+PRODUCTION = {
+    "DATABASE_URL": "mysql://luna:pw@db.example.com:3306/luna",
+    "LUNA_SECRET_KEY": "x7Jq2-production-only-key-generated-by-get-random-secret-key-0f9a",
+    "LUNA_ALLOWED_HOSTS": "luna.example.com",
+    "LUNA_CSRF_TRUSTED_ORIGINS": "https://luna.example.com",
+    "LUNA_SECURE_COOKIES": "true", "LUNA_SSL_REDIRECT": "true", "LUNA_HSTS_SECONDS": "31536000",
+    "LUNA_HSTS_INCLUDE_SUBDOMAINS": "true", "LUNA_HSTS_PRELOAD": "true",
+}
+
+
+def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    dropped = ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the last one is set by the browser tests
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LUNA_") and k not in dropped}
+    environment.update(DJANGO_SETTINGS_MODULE="luna.settings", LUNA_VAR_DIR=str(tmp_path), **env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True)
+
+
+def test_check_deploy_is_clean_with_the_documented_production_environment(tmp_path):
+    result = manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_outside_the_embedded_default_a_secret_key_is_required(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "LUNA_SECRET_KEY"}
+    result = manage(tmp_path, "check", **env)
+    assert result.returncode != 0 and "LUNA_SECRET_KEY is not set" in result.stderr
+    result = manage(tmp_path, "check", **env, LUNA_SECRET_KEY="luna-embedded-insecure-key-change-me")
+    assert result.returncode != 0 and "public default or too weak" in result.stderr
+
+
+def test_the_embedded_default_generates_its_own_key_once(tmp_path):
+    assert manage(tmp_path, "check", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}").returncode == 0
+    key = (tmp_path / "secret_key").read_text()
+    assert len(key) >= 50 and (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert manage(tmp_path, "check").returncode == 0 and (tmp_path / "secret_key").read_text() == key

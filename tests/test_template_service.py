@@ -98,7 +98,7 @@ def test_import_command_lists_errors_and_fails(tmp_path, demo_document, capsys):
 def test_import_command_rejects_bad_json_and_missing_files(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{"name": ')
-    with pytest.raises(CommandError, match="invalid JSON at line 1"):
+    with pytest.raises(CommandError, match="Invalid JSON at line 1"):
         call_command("import_template", str(path))
     with pytest.raises(CommandError):
         call_command("import_template", str(tmp_path / "absent.json"))

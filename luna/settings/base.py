@@ -2,9 +2,6 @@
 from .env import BASE_DIR, VAR_DIR, env
 
 DEBUG = env.bool("LUNA_DEBUG", default=False)
-SECRET_KEY = env.str("LUNA_SECRET_KEY", default="luna-embedded-insecure-key-change-me")
-ALLOWED_HOSTS = env.list("LUNA_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("LUNA_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,6 +46,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sessions.context_processors.role",
             ],
         },
     },
@@ -84,11 +82,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": ["sessions.api.parsers.StrictJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sessions.api.schema.LunaAutoSchema",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -99,13 +99,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # The schema and the docs page sit behind login like everything else (SPEC §6); default is AllowAny.
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The schema and the docs page need a role like every other read (SPEC §6); default is AllowAny.
+    "SERVE_PERMISSIONS": ["sessions.permissions.HasRole"],
 }
+
+# The most rows one CSV export of a search streams (the file says when it was cut short).
+LUNA_EXPORT_MAX_ROWS = env.int("LUNA_EXPORT_MAX_ROWS", default=100_000)
+
+CSRF_FAILURE_VIEW = "luna.errors.csrf_failure"
+# Largest request body outside file uploads (a pasted template, an API document); beyond it a clear 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("LUNA_MAX_BODY_BYTES", default=2_621_440)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_errors_one_line": {"()": "luna.errors.ClientErrorsOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_errors_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LUNA_LOG_LEVEL", default="INFO")},
 }

@@ -22,6 +22,8 @@ LUNA_KAFKA_CONNECTOR_JAR = env.str("LUNA_KAFKA_CONNECTOR_JAR", default="")
 LUNA_KAFKA_GROUP_ID = env.str("LUNA_KAFKA_GROUP_ID", default="luna-sessionize")
 # Where template sources with a relative `location` live (demo data is written here).
 LUNA_DATA_DIR = env.str("LUNA_DATA_DIR", default=str(VAR_DIR / "data"))
+# Roots a source `location` may point into (paths, or URI prefixes such as s3://bucket/logs); empty: the data dir.
+LUNA_SOURCE_ROOTS = env.list("LUNA_SOURCE_ROOTS", default=[])
 
 # A cluster Luna starts itself from the apache-flink package (`manage.py flink_cluster start`).
 LUNA_FLINK_REST_PORT = env.int("LUNA_FLINK_REST_PORT", default=8081)

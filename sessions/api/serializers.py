@@ -1,5 +1,4 @@
 """API representations. Times are epoch ms as stored, plus ISO strings for humans and tools."""
-from datetime import datetime, timezone
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -8,15 +7,13 @@ from rest_framework import serializers
 
 from jobs.sessionize.logic.records import load_record
 
+from .. import timefmt
 from ..models import (AnalysisTemplate, CorrelationReport, DeadLetter, JobAttempt, JobRun, Session, SessionConclusion, SessionNode,
                       SessionRevision, SessionRuleError, SinkOutage, TemplateVersion)
 from ..services import session_page
 
 
-def iso_ms(epoch_ms: int | None) -> str | None:
-    if epoch_ms is None:
-        return None
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+iso_ms = timefmt.iso
 
 
 class ConclusionSerializer(serializers.ModelSerializer):
@@ -243,8 +240,8 @@ class CorrelationReportSerializer(serializers.ModelSerializer):
 class ReportWindowSerializer(serializers.Serializer):
     """Optional window of a rebuilt report (epoch ms, start inclusive, end exclusive); empty: all time."""
 
-    since_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    until_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    since_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=timefmt.MAX_EPOCH_MS)
+    until_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=timefmt.MAX_EPOCH_MS)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         since, until = attrs.get("since_ms"), attrs.get("until_ms")

@@ -7,7 +7,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -19,6 +18,7 @@ from ..models import AnalysisTemplate, DeadLetter, JobRun, TemplateVersion
 from ..permissions import HasRole
 from ..services import job_board, reports, search, templates
 from . import serializers
+from .parsers import StrictJSONParser
 
 
 class RoleViewSetMixin:
@@ -46,7 +46,7 @@ class SessionViewSet(RoleViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema(tags=["templates"])
 class TemplateViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Analysis templates: list, current document with versions, import and export (editor), correlation report."""
+    """Analysis templates: list, current document with versions, export (reading: viewer), import (editor), correlation report."""
 
     queryset = templates.template_summaries().prefetch_related(
         Prefetch("versions", queryset=TemplateVersion.objects.select_related("created_by").order_by("-number"))
@@ -56,9 +56,8 @@ class TemplateViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     lookup_field = "name"
     lookup_value_regex = "[^/]+"
     write_role = Role.EDITOR
-    action_roles = {"export": Role.EDITOR}
     filter_backends: list = []
-    parser_classes = [JSONParser]  # a template is a JSON document; form posts get 415
+    parser_classes = [StrictJSONParser]  # a template is a JSON document; form posts get 415
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,

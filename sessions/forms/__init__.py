@@ -1,4 +1,4 @@
-from .search import DeadLetterFilterForm, SessionSearchForm
+from .search import DeadLetterFilterForm, SavedSearchForm, SessionSearchForm
 from .templates import TemplateUploadForm
 
-__all__ = ["SessionSearchForm", "DeadLetterFilterForm", "TemplateUploadForm"]
+__all__ = ["SessionSearchForm", "DeadLetterFilterForm", "SavedSearchForm", "TemplateUploadForm"]

@@ -1,9 +1,10 @@
 """Upload (file or pasted JSON) of a template document; validation of the rules is the service's job."""
-import json
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+
+from ..services import json_documents
 
 MAX_UPLOAD_BYTES = 1_000_000
 
@@ -28,12 +29,9 @@ class TemplateUploadForm(forms.Form):
         if upload:
             if upload.size > MAX_UPLOAD_BYTES:
                 raise ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // 1000} kB.")
-            try:
-                pasted = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise ValidationError("The file is not UTF-8 text.") from None
+            pasted = upload.read()
         try:
-            data["document"] = json.loads(pasted)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from None
+            data["document"] = json_documents.loads(pasted)
+        except json_documents.DocumentError as exc:
+            raise ValidationError(str(exc)) from None
         return data

@@ -1,6 +1,7 @@
 from .ingest import DeadLetter, LateEvent
 from .jobs import JobAttempt, JobRun, SinkOutage
 from .reports import CorrelationReport
+from .saved import SavedSearch
 from .sessions import Session, SessionConclusion, SessionField, SessionNode, SessionRevision, SessionRuleError
 from .templates import AnalysisTemplate, TemplateVersion
 
@@ -19,4 +20,5 @@ __all__ = [
     "JobRun",
     "JobAttempt",
     "CorrelationReport",
+    "SavedSearch",
 ]

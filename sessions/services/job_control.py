@@ -218,7 +218,7 @@ def cancel(template_id: int, progress: Progress = _quiet) -> JobRun:
 
 
 def restart(template_id: int, progress: Progress = _quiet) -> JobRun:
-    """Stop with a savepoint if running, then a new run of the same version from the newest savepoint/checkpoint."""
+    """Stop with a savepoint if running, then a new run of the version it applied, from the newest savepoint/checkpoint."""
     previous = latest_run(template_id)
     if previous is None:
         return start(template_id, progress)
@@ -228,7 +228,67 @@ def restart(template_id: int, progress: Progress = _quiet) -> JobRun:
         raise JobControlError(f"run {previous.pk} is {previous.state}; wait for it to settle")
     elif previous.flink_job_id and not previous.savepoint_path:
         _record_checkpoint(previous, FlinkClient(previous.target))
-    return launch(previous.version, restore=previous.restore_point, previous=previous, progress=progress)
+    return launch(applied_version(previous), restore=previous.restore_point, previous=previous, progress=progress)
+
+
+def applied_version(run: JobRun) -> TemplateVersion:
+    """The version a run applied at the end: its launch version, or the newer one hot-updated into it.
+
+    A restart restores that run's state, which holds the hot-updated version; launching it under the launch
+    version would make the page and luna_job_run claim v1 while the job applies v2.
+    """
+    if run.running_version == run.version.number:
+        return run.version
+    return TemplateVersion.objects.get(template_id=run.version.template_id, number=run.running_version)
+
+
+# ---- luna.sh down / up: stop with a savepoint, resume from it ---------------------------------------------
+def stop_all(progress: Progress = _quiet) -> list[str]:
+    """Stop every running continuous job with a savepoint (what `down` does before stopping the cluster)."""
+    lines = []
+    for run in JobRun.objects.filter(mode=JobMode.CONTINUOUS, state__in=JobState.watched()).select_related("version__template"):
+        name = run.version.template.name
+        try:
+            stopped = stop(run.version.template_id, progress)
+            lines.append(f"{name}: run {stopped.pk} stopped with savepoint {stopped.savepoint_path}")
+        except (FlinkError, JobControlError) as exc:
+            lines.append(f"{name}: run {run.pk} could not take a savepoint ({str(exc).splitlines()[0]}); "
+                         f"its last checkpoint {run.last_checkpoint_path or '(none)'} remains")
+    return lines
+
+
+def settle_stale(run: JobRun) -> bool:
+    """End a run the database calls active whose Flink job the cluster no longer has (the cluster was stopped
+    under it), keeping its checkpoint for a resume; True when it was stale."""
+    try:
+        live = {job.jid for job in FlinkClient(run.target).jobs() if job.state in LIVE_FLINK_STATES}
+    except FlinkError:
+        return False
+    if run.flink_job_id in live or run.state not in JobState.watched():
+        return False
+    _finish(run, JobState.CANCELED, "its Flink job is gone: the cluster was stopped while it ran")
+    return True
+
+
+def resume_or_start(template_id: int, url: str | None = None, progress: Progress = _quiet) -> tuple[JobRun, str]:
+    """`up`: the live run if there is one; else resume the last continuous run from its savepoint/checkpoint;
+    else (or when that restore fails) a clean start of the current version. Returns the run and what happened."""
+    active = active_run(template_id)
+    if active is not None and not settle_stale(active):
+        return active, f"already running (run {active.pk}, Flink job {active.flink_job_id})"
+    note = ""
+    latest = latest_run(template_id)
+    if latest is not None and latest.mode == JobMode.CONTINUOUS and latest.restore_point:
+        version = applied_version(latest)
+        try:
+            run = launch(version, restore=latest.restore_point, previous=latest, url=url, progress=progress)
+            return run, f"resumed v{version.number} from {latest.restore_point}"
+        except FlinkError as exc:
+            note = f"could not resume from {latest.restore_point} ({str(exc).splitlines()[0]}); "
+    version = AnalysisTemplate.objects.get(pk=template_id).current_version
+    if version is None:
+        raise JobControlError("the template has no version")
+    return launch(version, url=url, progress=progress), note + f"started v{version.number} clean (no state restored)"
 
 
 # ---- helpers ----------------------------------------------------------------------------------------------

@@ -7,14 +7,17 @@ luna_concl_name_idx in the subqueries. When the user picks no template, all temp
 explicitly (an IN list is still an index range). Values only ever travel as query parameters.
 """
 import math
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 
 from jobs.sessionize.logic.durations import parse_duration_ms
 
-from ..models import AnalysisTemplate, DeadLetter, Session, SessionConclusion, SessionField, TemplateVersion
+from ..models import AnalysisTemplate, DeadLetter, Session, SessionConclusion, SessionField, SessionNode
+from . import reports
+from .catalog import catalog
 
 # The q box materialises matching session ids; an order id or trans_id matches a handful, this is a guard.
 Q_BOX_LIMIT = 1000
@@ -70,58 +73,93 @@ def as_number(value: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def prefix_of(text: str) -> str | None:
+    """"ORD-10*" → "ORD-10": a trailing star asks for a prefix match (an index range, never a scan)."""
+    text = text.strip()
+    return text[:-1] if text.endswith("*") and len(text) > 1 else None
+
+
+def key_q(text: str) -> Q:
+    """The session key exactly, or by prefix with a trailing star."""
+    prefix = prefix_of(text)
+    return Q(session_key__startswith=prefix) if prefix is not None else Q(session_key=text.strip())
+
+
 def field_value_q(template_ids: list[int], name: str, value: str) -> Q:
-    """Sessions having field `name` = `value`, as text or (when the value is numeric) as a number."""
-    match = Q(str_value=value)
-    number = as_number(value)
-    if number is not None:
-        match |= Q(num_value=number)
+    """Sessions having field `name` = `value`, as text or (when the value is numeric) as a number; `v*` is a prefix."""
+    prefix = prefix_of(value)
+    if prefix is not None:
+        match = Q(str_value__startswith=prefix)
+    else:
+        match = Q(str_value=value)
+        number = as_number(value)
+        if number is not None:
+            match |= Q(num_value=number)
+    return fields_q(template_ids, name, match)
+
+
+def fields_q(template_ids: list[int], name: str, match: Q) -> Q:
+    """Sessions with a row of field `name` matching `match` (on the (template, name, value) indexes)."""
     matching = SessionField.objects.filter(match, template_id__in=template_ids, name=name).values("session_id")
     return Q(id__in=matching)
 
 
-def conclusion_q(template_ids: list[int], name: str) -> Q:
-    """Sessions whose primary conclusion is `name` or for which the rule `name` holds at all."""
-    holding = SessionConclusion.objects.filter(template_id__in=template_ids, name=name).values("session_id")
-    return Q(primary_conclusion=name) | Q(id__in=holding)
+def conclusion_q(template_ids: list[int], names: Iterable[str]) -> Q:
+    """Sessions whose primary conclusion is one of `names` or for which one of these rules holds at all."""
+    names = list(names)
+    holding = SessionConclusion.objects.filter(template_id__in=template_ids, name__in=names).values("session_id")
+    return Q(primary_conclusion__in=names) | Q(id__in=holding)
 
 
-def searchable_field_names(template_ids: Iterable[int]) -> list[str]:
-    """Every field name any version of these templates can produce (source aliases and computed fields).
+def missing_node_q(node: str) -> Q:
+    """Sessions with no event on node `node`: a correlated NOT EXISTS, one (session, node) index probe per session,
+    so the newest-first page stops after its rows instead of collecting every session that has the node."""
+    return ~Exists(SessionNode.objects.filter(session_id=OuterRef("id"), node=node))
 
-    Knowing the names lets the q box use the (template, name, str_value) index instead of a scan.
+
+def q_box_q(template_ids: list[int], text: str, names: list[str] | None = None) -> Q:
+    """The paste-an-id box: the session key or any field's text value, exactly (or by prefix with `*`).
+
+    Knowing the field names (the template catalog) lets it use the (template, name, str_value) index, not a scan.
     """
-    names: set[str] = set()
-    for document in TemplateVersion.objects.filter(template_id__in=list(template_ids)).values_list("document", flat=True):
-        names.update(_document_field_names(document))
-    return sorted(names)
-
-
-def _document_field_names(document: Any) -> set[str]:
-    if not isinstance(document, dict):
-        return set()
-    names = {str(alias) for src in document.get("sources") or [] if isinstance(src, dict) for alias in (src.get("fields") or {})}
-    names.update(str(item["name"]) for item in document.get("fields") or [] if isinstance(item, dict) and "name" in item)
-    return names
-
-
-def q_box_q(template_ids: list[int], text: str) -> Q:
-    """The paste-an-id box: the session key exactly, or any field's text value exactly."""
     text = text.strip()
-    names = searchable_field_names(template_ids)
+    prefix = prefix_of(text)
+    names = catalog(template_ids).field_names() if names is None else names
+    value = Q(str_value__startswith=prefix) if prefix is not None else Q(str_value=text)
     session_ids = list(
-        SessionField.objects.filter(template_id__in=template_ids, name__in=names, str_value=text)
+        SessionField.objects.filter(value, template_id__in=template_ids, name__in=names)
         .values_list("session_id", flat=True)
         .distinct()[:Q_BOX_LIMIT]
     ) if names else []
-    return Q(session_key=text) | Q(id__in=session_ids)
+    return key_q(text) | Q(id__in=session_ids)
 
 
-def dead_letter_counts(template: AnalysisTemplate) -> list[dict[str, Any]]:
-    """Rejections grouped by source and reason, largest first (reads luna_dead_letter_reason_idx)."""
-    return list(
+@dataclass
+class RejectionGroup:
+    """One reason class of one source (as the correlation report counts it), with its exact reasons and examples."""
+
+    source: str
+    kind: str
+    count: int = 0
+    details: list[dict[str, Any]] = field(default_factory=list)  # {reason, count, example: DeadLetter}
+
+
+def dead_letter_groups(template: AnalysisTemplate, details_per_group: int = 20) -> list[RejectionGroup]:
+    """Rejections grouped by source and reason class, largest first; each with its exact reasons and one raw line each.
+
+    Two queries whatever the volume: counts per exact reason (with the first line's id), then those lines.
+    """
+    rows = list(
         DeadLetter.objects.filter(template=template)
         .values("source", "reason")
-        .annotate(count=Count("id"))
+        .annotate(kind=reports.reason_kind(), count=Count("id"), example_id=Min("id"))
         .order_by("-count", "source", "reason")
     )
+    examples = DeadLetter.objects.in_bulk([row["example_id"] for row in rows])
+    groups: dict[tuple[str, str], RejectionGroup] = {}
+    for row in rows:
+        group = groups.setdefault((row["source"], row["kind"]), RejectionGroup(row["source"], row["kind"]))
+        group.count += row["count"]
+        if len(group.details) < details_per_group:
+            group.details.append({"reason": row["reason"], "count": row["count"], "example": examples.get(row["example_id"])})
+    return sorted(groups.values(), key=lambda group: (-group.count, group.source, group.kind))

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from jobs.sessionize.logic.template import TemplateError, compile_template, document_fingerprint
 
 from ..models import AnalysisTemplate, Session, TemplateVersion
-from . import rollout
+from . import json_documents, rollout, source_locations
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,17 @@ def validate_document(document: Any) -> None:
     if not isinstance(document, dict):
         raise ValidationError(["The template document must be a JSON object."])
     try:
+        json_documents.check(document)
+    except json_documents.DocumentError as exc:
+        raise ValidationError([str(exc)]) from None
+    errors: list[str] = []
+    try:
         compile_template(document)
     except TemplateError as exc:
-        raise ValidationError(list(exc.errors)) from None
+        errors.extend(exc.errors)
+    errors.extend(source_locations.problems(document))
+    if errors:
+        raise ValidationError(errors)
 
 
 def save_template(document: Any, user: Any = None) -> SaveResult:

@@ -1,11 +1,11 @@
 """Display helpers for epoch-ms columns, durations, severities and query strings."""
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 from django import template
 from django.http import QueryDict
 
+from .. import timefmt
 from ..services.tree import pretty_json as _pretty_json
 
 register = template.Library()
@@ -16,19 +16,14 @@ STATUS_CLASSES = {"open": "status-open", "complete": "status-complete", "closed"
 
 @register.filter
 def ms_datetime(value: Any) -> str:
-    """Epoch ms → '2024-05-01 12:03:04.123Z' (UTC, millisecond precision)."""
-    if value in (None, ""):
-        return ""
-    moment = datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """Epoch ms → '2024-05-01 12:03:04.123Z' (UTC, millisecond precision); never fails on a stored value."""
+    return timefmt.readable(value)
 
 
 @register.filter
 def ms_iso(value: Any) -> str:
     """Epoch ms → ISO 8601 (for <time datetime>)."""
-    if value in (None, ""):
-        return ""
-    return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+    return timefmt.iso(value) or ""
 
 
 @register.filter
@@ -113,3 +108,13 @@ def field_value(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return "" if value is None else value
+
+
+@register.inclusion_tag("sessions/_sort_header.html", takes_context=True)
+def sort_header(context: template.Context, key: str, label: str, css: str = "") -> dict[str, Any]:
+    """A result column header that sorts by `key`; clicking it again reverses the order."""
+    current = context["request"].GET.get("ordering", "")
+    wanted = f"-{key}" if current == key else key
+    arrow = "▲" if current == key else "▼" if current == f"-{key}" else ""
+    return {"href": query_with(context, ordering=wanted, page=None), "label": label, "arrow": arrow, "css": css,
+            "sorted": "ascending" if current == key else "descending" if current == f"-{key}" else "none"}

@@ -1,10 +1,10 @@
 """`manage.py import_template file.json`: validate and store a template document (idempotent)."""
-import json
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from sessions.services import json_documents
 from sessions.services.templates import save_template
 
 
@@ -16,11 +16,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, **options) -> None:
         try:
-            document = json.loads(file.read_text(encoding="utf-8-sig"))
+            document = json_documents.loads(file.read_bytes())
         except OSError as exc:
             raise CommandError(f"{file}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise CommandError(f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        except json_documents.DocumentError as exc:
+            raise CommandError(f"{file}: {exc}") from None
         try:
             result = save_template(document)
         except ValidationError as exc:

@@ -1,0 +1,128 @@
+"""Search latency: first page + count of each kind of search, and CSV export rows/s, over synthetic sessions.
+
+    .venv/bin/python bench/search.py --sessions 100000 [--db mysql://luna:luna@127.0.0.1:3306/luna_bench]
+
+Seeds the demo template and N sessions shaped like the sink writes them (fields, nodes, conclusions) into a
+fresh database (default: a SQLite file in a temp dir; with a MySQL/TiDB URL the database is emptied first and
+LUNA_SECRET_KEY must be set), then times each search through the same FilterSet the page and the API use.
+Figures, not assertions: see docs/BENCHMARKS.md.
+"""
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SEARCHES = {
+    "newest first (no filter)": {},
+    "key exact": {"key": "ORD-0012345"},
+    "key prefix ORD-00123*": {"key": "ORD-00123*"},
+    "q box: a trans_id": {"q": "TX-0012345"},
+    "q box: conclusion label": {"q": "Paid but not delivered"},
+    "conclusion (code)": {"conclusion": "lost_order"},
+    "severity critical": {"severity": "critical"},
+    "field channel = alipay": {"field": "channel", "value": "alipay"},
+    "where amount_value > 600": {"where": "amount_value > 600"},
+    "where 2 conditions": {"where": "amount_value > 300\nchannel = wechat"},
+    "missing node delivery": {"missing": "delivery"},
+    "sort by duration": {"ordering": "-duration"},
+}
+
+
+def seed(template, count: int, batch: int = 5000) -> None:
+    from sessions.models import Session, SessionConclusion, SessionField, SessionNode
+
+    rng = random.Random(1)
+    channels, regions = ["alipay", "wechat", "card", "paypal", "carrier"], ["eu", "us", "cn", "jp"]
+    t0 = 1_714_550_400_000
+    for start in range(0, count, batch):
+        sessions, fields, nodes, conclusions = [], [], [], []
+        for i in range(start, min(start + batch, count)):
+            begin = t0 + i * 3_000
+            lost, dup = rng.random() < 0.05, rng.random() < 0.02
+            conclusion = "lost_order" if lost else "duplicate_delivery" if dup else "delivered"
+            label, severity = {"lost_order": ("Paid but not delivered", "high"),
+                               "duplicate_delivery": ("Delivered more than once", "critical"),
+                               "delivered": ("Paid and delivered", "info")}[conclusion]
+            sessions.append(Session(id=i + 1, template=template, session_key=f"ORD-{i:07d}", start_ms=begin,
+                                    end_ms=begin + 60_000, duration_ms=rng.randint(1_000, 600_000), status="complete",
+                                    revision=1, completeness=1.0, primary_conclusion=conclusion, updated_ms=begin))
+            values = {"order_id": f"ORD-{i:07d}", "trans_id": f"TX-{i:07d}", "channel": rng.choice(channels),
+                      "region": rng.choice(regions), "amount_value": round(rng.uniform(1, 1000), 2)}
+            fields += [SessionField(session_id=i + 1, template=template, name=name,
+                                    str_value=None if isinstance(value, float) else value,
+                                    num_value=value if isinstance(value, float) else None) for name, value in values.items()]
+            for node in ["order", "pay_page", "voucher", "verified"] + ([] if lost else ["delivery"]):
+                nodes.append(SessionNode(session_id=i + 1, node=node, source="billing", event_ms=begin, event_uid=f"{i}-{node}", raw="{}"))
+            conclusions.append(SessionConclusion(session_id=i + 1, template=template, name=conclusion, label=label,
+                                                 severity=severity, start_ms=begin))
+        Session.objects.bulk_create(sessions)
+        SessionField.objects.bulk_create(fields)
+        SessionNode.objects.bulk_create(nodes)
+        SessionConclusion.objects.bulk_create(conclusions)
+
+
+def timed(function, repeat: int = 5) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--db", default=None, help="DATABASE_URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="luna-bench-search-"))
+    os.environ["LUNA_VAR_DIR"] = str(work / "var")
+    os.environ["DATABASE_URL"] = args.db or f"sqlite:///{work / 'bench.sqlite3'}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0) if args.db else None
+    call_command("migrate", verbosity=0)
+    from sessions.filters import SessionFilterSet
+    from sessions.services import export, search
+    from sessions.services.templates import save_template_version
+    from tests.factories import DEMO_PATH
+
+    import json
+
+    template = save_template_version(json.loads(DEMO_PATH.read_text())).template
+    started = time.perf_counter()
+    seed(template, args.sessions)
+    print(f"seeded {args.sessions:,} sessions (5 fields, ≤5 nodes, 1 conclusion each) in {time.perf_counter() - started:.1f} s"
+          f" on {django.db.connection.vendor}")
+    print(f"{'search':32} {'first page ms':>14} {'count ms':>10} {'matches':>9}")
+    for name, params in SEARCHES.items():
+        filterset = SessionFilterSet(params, queryset=search.search_queryset())
+        assert filterset.is_valid(), filterset.errors
+
+        def first_page():
+            page = SessionFilterSet(params, queryset=search.search_queryset()).qs[:50]
+            for session in page:
+                list(session.conclusions.all())
+
+        count = filterset.qs.count()
+        print(f"{name:32} {timed(first_page):14.1f} {timed(lambda: SessionFilterSet(params, queryset=search.search_queryset()).qs.count(), 3):10.1f} {count:9,}")
+    rows = min(args.sessions, export.export_limit())
+    started = time.perf_counter()
+    lines = sum(1 for _ in export.csv_lines(SessionFilterSet({}, queryset=search.search_queryset()).qs, rows))
+    elapsed = time.perf_counter() - started
+    print(f"CSV export: {lines - 1:,} rows in {elapsed:.2f} s = {(lines - 1) / elapsed:,.0f} rows/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+"""Settings for the suite: Luna's own, plus a secret key for runs against a server database (DATABASE_URL set),
+where Luna refuses to start without one. Set here, in the environment, so the suite's Celery workers and
+probe subprocesses inherit it."""
+import os
+
+os.environ.setdefault("LUNA_SECRET_KEY", "luna-test-suite-only-key-" + "0123456789abcdefghijklmnopqrstuvwxyz")
+
+from luna.settings import *  # noqa: E402,F401,F403
