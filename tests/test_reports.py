@@ -273,8 +273,8 @@ def test_refresh_enforces_csrf(report_data, users):
 def test_template_page_query_count_is_bounded(report_data, viewer_client, django_assert_max_num_queries):
     for _ in range(12):
         reports.build_report(report_data)
-    # session, user, role, template, current version, versions, reports (latest and history in one)
-    with django_assert_max_num_queries(7):
+    # session, user, role, template, current version, versions, reports (latest and history in one), rule precision
+    with django_assert_max_num_queries(8):
         assert viewer_client.get(reverse("sessions:template", args=["mobile-pay"])).status_code == 200
 
 

@@ -101,6 +101,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The schema and the docs page need a role like every other read (SPEC §6); default is AllowAny.
     "SERVE_PERMISSIONS": ["sessions.permissions.HasRole"],
+    # Several models have a `status`: name each choice set after its class so the schema's enums stay distinct.
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStatusEnum": "sessions.choices.SessionStatus",
+        "CaseStatusEnum": "investigation.models.CaseStatus",
+        "JobStateEnum": "sessions.choices.JobState",
+    },
 }
 
 # The most rows one CSV export of a search streams (the file says when it was cut short).
