@@ -119,7 +119,10 @@ up() {
   # files (newer events) appear, or the backlog's first hours would be late (queued and replayed, not lost).
   wait_for_job_running
   start_bg live "${manage[@]}" demo_data --live 7200 --orders 0 --no-import
-  start_bg web "${manage[@]}" runserver "0.0.0.0:$PORT" --noreload
+  # A production web server (runserver stays a development tool): gunicorn, workers sized to the cores, static
+  # files from WhiteNoise (collected above); LUNA_WEB_WORKERS overrides the worker count.
+  start_bg web "$VENV/bin/gunicorn" luna.wsgi:application --bind "0.0.0.0:$PORT" \
+    --workers "${LUNA_WEB_WORKERS:-$(( $(nproc) * 2 + 1 ))}" --threads 2 --timeout 60 --access-logfile - --error-logfile -
   for _ in $(seq 1 30); do curl -s -o /dev/null "http://127.0.0.1:$PORT/login/" && break; sleep 1; done
   cat <<MSG
 
