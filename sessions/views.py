@@ -1,6 +1,7 @@
 """Console pages. Declarative: querysets, FilterSets and forms here; logic in services/."""
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -14,6 +15,7 @@ from .choices import JobAction, Role
 from .filters import DeadLetterFilterSet, SessionFilterSet
 from .forms import SavedSearchForm, TemplateUploadForm
 from .models import AnalysisTemplate, DeadLetter, SavedSearch, Session, TemplateVersion
+from .pagination import BoundedPaginator
 from .permissions import RoleRequiredMixin
 from .services import export, job_board, job_control, reports, search, session_page, templates
 
@@ -24,12 +26,13 @@ class SessionSearchView(RoleRequiredMixin, FilterView):
     queryset = search.search_queryset()
     filterset_class = SessionFilterSet
     paginate_by = 50
+    paginator_class = BoundedPaginator
     template_name = "sessions/search.html"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             saved_searches=SavedSearch.objects.filter(owner=self.request.user),
-            save_form=SavedSearchForm(initial={"query": self.request.GET.urlencode()}), **kwargs,
+            save_form=SavedSearchForm(initial={"query": self.request.GET.urlencode()}), count_cap=settings.LUNA_COUNT_CAP, **kwargs,
         )
 
 

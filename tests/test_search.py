@@ -237,3 +237,15 @@ def test_any_parameters_give_results_or_form_errors_never_an_exception(demo_sess
         list(filterset.qs[:5])
     else:
         assert filterset.errors
+
+
+def test_counts_stop_at_the_cap_and_say_more(demo_sessions, viewer_client, settings):
+    """No exact COUNT over millions: lists count up to LUNA_COUNT_CAP and say 'more than'."""
+    settings.LUNA_COUNT_CAP = 2
+    page = viewer_client.get("/").content.decode()
+    assert "more than 2 sessions" in page
+    body = viewer_client.get("/api/sessions/").json()
+    assert body["count"] == 2 and body["count_capped"] is True
+    settings.LUNA_COUNT_CAP = 1000
+    body = viewer_client.get("/api/sessions/").json()
+    assert body["count"] == len(demo_sessions) and body["count_capped"] is False

@@ -86,7 +86,7 @@ REST_FRAMEWORK = {
                                "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "sessions.pagination.BoundedPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "sessions.api.schema.LunaAutoSchema",
 }
@@ -115,6 +115,9 @@ LUNA_EXPORT_MAX_ROWS = env.int("LUNA_EXPORT_MAX_ROWS", default=100_000)
 CSRF_FAILURE_VIEW = "luna.errors.csrf_failure"
 # Largest request body outside file uploads (a pasted template, an API document); beyond it a clear 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("LUNA_MAX_BODY_BYTES", default=2_621_440)
+
+# Lists count matches up to this many (an exact COUNT over millions would scan); pages stop there too.
+LUNA_COUNT_CAP = env.int("LUNA_COUNT_CAP", default=10_000)
 
 LOGGING = {
     "version": 1,

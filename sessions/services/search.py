@@ -105,10 +105,10 @@ def fields_q(template_ids: list[int], name: str, match: Q) -> Q:
 
 
 def conclusion_q(template_ids: list[int], names: Iterable[str]) -> Q:
-    """Sessions whose primary conclusion is one of `names` or for which one of these rules holds at all."""
-    names = list(names)
-    holding = SessionConclusion.objects.filter(template_id__in=template_ids, name__in=names).values("session_id")
-    return Q(primary_conclusion__in=names) | Q(id__in=holding)
+    """Sessions for which one of these rules holds (the primary conclusion is always among them). No `OR
+    primary_conclusion IN …`: that OR kept MariaDB off the conclusion index (122 ms vs 0.6 ms for a day, measured)."""
+    holding = SessionConclusion.objects.filter(template_id__in=template_ids, name__in=list(names)).values("session_id")
+    return Q(id__in=holding)
 
 
 def missing_node_q(node: str) -> Q:
