@@ -155,3 +155,11 @@ def job_services(celery_services, flink_layout, transactional_db, settings):
     settings.LUNA_FLINK_TARGET = flink_layout.rest_url
     yield celery_services
     flink_services.cancel_all_jobs(flink_layout)
+
+
+# ---- browser tests (Playwright driving Debian's Chromium) ------------------------------------------------------
+@pytest.fixture
+def page():
+    from tests.browser import chromium_page
+
+    yield from chromium_page()

@@ -8,7 +8,7 @@ from sessions.models import JobRun
 from sessions.services import job_control
 from sessions.services.templates import save_template_version
 from tests.factories import PASSWORD
-from tests.test_browser import login, page  # noqa: F401  (the shared Chromium fixture)
+from tests.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,13 +5,14 @@ import pytest
 from sessions.models import Session
 from tests.factories import PASSWORD
 from tests.flows import MINUTE, T0, in_time_order, payment_flow
-from tests.test_browser import login, page  # noqa: F401 — the shared Chromium fixture
-from tests.test_investigation import split_pair, store
+from tests.browser import login
+from tests.storing import store
+from tests.test_investigation import split_pair
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_analyst_works_a_case_and_an_editor_merges_a_split_pair(page, live_server, demo_template, users):  # noqa: F811
+def test_an_analyst_works_a_case_and_an_editor_merges_a_split_pair(page, live_server, demo_template, users):
     store(demo_template, in_time_order(payment_flow("B-1", T0 + 90 * MINUTE)))
     first, second = split_pair(demo_template)
     session = Session.objects.get(session_key="B-1")

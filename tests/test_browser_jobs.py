@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import PASSWORD, make_user
-from tests.test_browser import login, page  # noqa: F401  (the Chromium page fixture)
+from tests.browser import login
 from tests.test_job_control import write_batch
 
 pytestmark = [pytest.mark.browser, pytest.mark.flink, pytest.mark.django_db(transaction=True)]

@@ -5,21 +5,13 @@ import pytest
 from investigation.models import Case, CaseEvent, SplitDecision, Verdict
 from investigation.services import precision
 from sessions.models import Session, SessionRevision
-from sessions.services import session_store
 from sessions.services.waterfall import waterfall
 from sessions.services.tree import TreeEvent
 from tests.factories import logged_in
 from tests.flows import MINUTE, T0, in_time_order, payment_flow
-from jobs.sessionize.logic.engine import Correlator
+from tests.storing import store
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def store(template, lines) -> None:
-    correlator = Correlator(template.current_version.compile(), keep_emissions=True)
-    correlator.feed_lines(lines)
-    correlator.finish()
-    session_store.write(template.pk, [*correlator.emissions, *correlator.rejected, *correlator.late, *correlator.orphans])
 
 
 def split_pair(template) -> tuple[Session, Session]:

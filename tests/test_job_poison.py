@@ -7,7 +7,7 @@ import pytest
 from sessions.models import DeadLetter, Session, SessionRuleError
 from sessions.services.jobs import run_job
 from sessions.services.templates import save_template_version
-from tests.flows import HOUR, T0, demo_document, in_time_order, payment_flow
+from tests.flows import T0, demo_document, in_time_order, payment_flow
 
 pytestmark = [pytest.mark.flink, pytest.mark.django_db(transaction=True)]
 

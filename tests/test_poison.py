@@ -9,16 +9,14 @@ from hypothesis import strategies as st
 
 from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.logic.records import line_uid, storable_text
-from jobs.sessionize.sink.dialects import connect
-from jobs.sessionize.sink.writer import SessionWriter
 from sessions.models import DeadLetter, LateEvent, Session, SessionField, SessionRuleError
-from sessions.services.jobs import database_url_for_jobs
 from sessions.services.late_replay import replay_late_events
 from sessions.services.reports import build_report
 from sessions.services.templates import save_template_version
 from tests.factories import logged_in
+from tests.storing import store
 from tests.strategies import input_lines, rule_expressions
-from tests.flows import HOUR, T0, callback_line, client_line, demo_document, in_time_order, order_line, payment_flow
+from tests.flows import HOUR, T0, client_line, demo_document, in_time_order, order_line, payment_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,17 +41,6 @@ POISON = [
     ("billing", "\udcff\udcfe{not even text"),                                # undecodable bytes (surrogateescape)
     ("client", '{"ts": 1714528800000, "oid": "P-deep", "event": ' + "[" * 5000 + "]" * 5000 + "}"),
 ]
-
-
-def store(template, lines) -> Correlator:
-    correlator = Correlator(template.current_version.compile(), keep_emissions=True)
-    dialect, factory = connect(database_url_for_jobs())
-    writer = SessionWriter(template.pk, dialect, factory)
-    correlator.feed_lines(lines)
-    correlator.finish()
-    writer.write([*correlator.emissions, *correlator.rejected, *correlator.late, *correlator.orphans])
-    writer.close()
-    return correlator
 
 
 def test_poison_lines_between_valid_orders_lose_nothing_and_break_no_page(users):

@@ -6,8 +6,8 @@ from sessions.models import DeadLetter, Session, SessionField, SessionNode, Sess
 from sessions.services.retention import apply_retention
 from sessions.services.templates import save_template_version
 from sessions.tasks import apply_retention as retention_task
-from tests.flows import HOUR, T0, demo_document, in_time_order, mutated, payment_flow
-from tests.test_investigation import store
+from tests.flows import HOUR, T0, in_time_order, mutated, payment_flow
+from tests.storing import store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DAY = 24 * HOUR

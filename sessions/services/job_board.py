@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from celery.result import AsyncResult
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import IntegerField, OuterRef, Prefetch, Subquery
 
 from jobs.sessionize.logic.errors import JOB_ERROR
 
