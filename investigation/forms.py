@@ -22,5 +22,19 @@ class VerdictForm(forms.Form):
 
 
 class PairForm(forms.Form):
-    a = forms.IntegerField()
-    b = forms.IntegerField()
+    """Two session ids: `a` and `b`, or two ticked `s` boxes of the search results."""
+
+    a = forms.IntegerField(required=False)
+    b = forms.IntegerField(required=False)
+
+    def __init__(self, data, *args, **kwargs):
+        ticked = data.getlist("s") if hasattr(data, "getlist") else []
+        if len(ticked) == 2 and not data.get("a"):
+            data = {"a": ticked[0], "b": ticked[1]}
+        super().__init__(data, *args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("a") is None or cleaned.get("b") is None:
+            raise forms.ValidationError("Pick exactly two sessions to compare.")
+        return cleaned

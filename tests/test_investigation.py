@@ -96,6 +96,11 @@ def test_two_sessions_compared_side_by_side(demo_template, users):
     assert body["conclusions_only_left"] == ["delivered"] and "lost_order" in body["conclusions_only_right"]
     assert any(f["name"] == "order_id" and f["differs"] for f in body["fields"])
     assert logged_in(users["viewer"]).get("/sessions/compare/", {"a": "x"}).status_code == 404
+    ticked = logged_in(users["viewer"]).get("/sessions/compare/", {"s": [one.pk, two.pk]})  # from the search results
+    assert ticked.status_code == 200 and "D-2" in ticked.content.decode()
+    assert logged_in(users["viewer"]).get("/sessions/compare/", {"s": [one.pk]}).status_code == 404
+    results = logged_in(users["viewer"]).get("/").content.decode()
+    assert 'name="s"' in results and "Compare selected" in results
 
 
 def test_the_waterfall_marks_the_critical_path_and_its_slowest_step():
