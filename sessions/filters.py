@@ -104,10 +104,16 @@ class SessionFilterSet(filters.FilterSet):
         return qs
 
     def filter_conclusion(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(search.conclusion_q(self.template_ids, [value]))
+        return qs.filter(search.conclusion_q(self.template_ids, [value], *self.window))
 
     def filter_severity(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(search.conclusion_q(self.template_ids, self.form.catalog.names_of_severity(value)))
+        return qs.filter(search.conclusion_q(self.template_ids, self.form.catalog.names_of_severity(value), *self.window))
+
+    @property
+    def window(self) -> tuple[int | None, int | None]:
+        """The start-time window in epoch ms (for subqueries on tables that copy the start time)."""
+        bounds = (self.form.cleaned_data.get("since"), self.form.cleaned_data.get("until"))
+        return tuple(None if moment is None else search.to_epoch_ms(moment) for moment in bounds)
 
     def filter_missing(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(search.missing_node_q(value))

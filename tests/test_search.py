@@ -249,3 +249,14 @@ def test_counts_stop_at_the_cap_and_say_more(demo_sessions, viewer_client, setti
     settings.LUNA_COUNT_CAP = 1000
     body = viewer_client.get("/api/sessions/").json()
     assert body["count"] == len(demo_sessions) and body["count_capped"] is False
+
+
+def test_a_conclusion_in_a_time_window_reads_only_that_window_of_the_conclusion_index(demo_template):
+    from sessions.filters import SessionFilterSet
+    from sessions.services import search
+
+    qs = SessionFilterSet({"conclusion": "lost_order", "since": "2024-05-02", "until": "2024-05-03"},
+                          queryset=search.search_queryset()).qs
+    sql = str(qs.query)
+    inner = sql[sql.index("luna_session_conclusion"):]
+    assert "start_ms" in inner and " OR " not in sql

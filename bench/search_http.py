@@ -1,0 +1,154 @@
+"""Search under load, through the real HTTP API served by gunicorn: p50/p95/p99 per search shape from concurrent
+clients, the rows MySQL/MariaDB examines for each (EXPLAIN), and bytes on disk per table.
+
+    LUNA_SECRET_KEY=… .venv/bin/python bench/search_http.py --db mysql://luna:luna@127.0.0.1:3306/luna_bench \\
+        [--sessions 100000 --reuse] [--clients 8 --requests 40 --workers 5]
+
+Seeds like bench/search.py (same synthetic sessions; `--reuse` keeps what an earlier run loaded), starts gunicorn
+on a free port against that database, and times each shape over the API with token authentication. Figures, not
+assertions: see docs/BENCHMARKS.md.
+"""
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SHAPES = {  # the issue's shapes, as API queries
+    "key exact": {"key": "ORD-0012345"},
+    "q box: an order id": {"q": "ORD-0054321"},
+    "q box: a trans_id": {"q": "TX-0012345"},
+    "field = value (unselective), page 1": {"field": "channel", "value": "wechat"},
+    "field = value (unselective), page 200": {"field": "channel", "value": "wechat", "page": "200"},
+    "two fields": {"where": "channel = wechat\nregion = eu"},
+    "conclusion + 1 day": {"conclusion": "lost_order", "since": "2024-05-02", "until": "2024-05-03"},
+    "conclusion + 90 days": {"conclusion": "lost_order", "since": "2024-05-01", "until": "2024-07-30"},
+    "status": {"status": "complete"},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def get(url: str, token: str) -> float:
+    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status}")
+    return (time.perf_counter() - started) * 1000
+
+
+def rows_examined(params: dict) -> int | None:
+    """Sum of EXPLAIN's `rows` for the first page's query (MySQL/MariaDB), the optimizer's estimate of rows read."""
+    from django.db import connection
+
+    from sessions.filters import SessionFilterSet
+    from sessions.services import search
+
+    if connection.vendor != "mysql":
+        return None
+    query = {k: v for k, v in params.items() if k != "page"}
+    qs = SessionFilterSet(query, queryset=search.search_queryset()).qs[:50]
+    sql, values = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", values)
+        names = [c[0].lower() for c in cursor.description]
+        return sum(int(row[names.index("rows")] or 0) for row in cursor.fetchall())
+
+
+def table_bytes() -> list[tuple[str, int]]:
+    from django.db import connection
+
+    if connection.vendor != "mysql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT table_name, data_length + index_length FROM information_schema.tables "
+                       "WHERE table_schema = DATABASE() AND table_name LIKE %s ORDER BY 2 DESC", ["luna_session%"])
+        return [(name, int(size)) for name, size in cursor.fetchall()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", required=True, help="a MySQL/MariaDB/TiDB DATABASE_URL")
+    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the sessions an earlier run loaded")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=40, help="requests per shape (spread over the clients)")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="luna-bench-http-"))
+    os.environ.update(LUNA_VAR_DIR=str(work / "var"), DATABASE_URL=args.db, DJANGO_SETTINGS_MODULE="luna.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from bench.search import seed
+    from sessions.models import Session
+    from sessions.services.templates import save_template_version
+    from tests.factories import DEMO_PATH, make_user
+    from django.contrib.auth import get_user_model
+
+    call_command("migrate", verbosity=0)
+    if not (args.reuse and Session.objects.count() >= args.sessions):
+        call_command("flush", interactive=False, verbosity=0)
+        template = save_template_version(json.loads(DEMO_PATH.read_text())).template
+        started = time.perf_counter()
+        seed(template, args.sessions)
+        print(f"seeded {args.sessions:,} sessions in {time.perf_counter() - started:.1f} s")
+    user = get_user_model().objects.filter(username="bench-viewer").first() or make_user("bench-viewer", "viewer")
+    token = Token.objects.get_or_create(user=user)[0].key
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "luna.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                               "--workers", str(args.workers), "--threads", "2", "--log-level", "warning"],
+                              cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}/api/sessions/"
+        for _ in range(60):
+            try:
+                get(base + "?key=none", token)
+                break
+            except OSError:
+                time.sleep(0.5)
+        print(f"{Session.objects.count():,} sessions; {args.clients} clients, {args.requests} requests per shape, "
+              f"gunicorn {args.workers} workers × 2 threads")
+        print(f"{'shape':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'EXPLAIN rows':>13}")
+        for name, params in SHAPES.items():
+            url = base + "?" + urllib.parse.urlencode(params)
+            get(url, token)  # warm the workers' connections and caches
+            with ThreadPoolExecutor(args.clients) as pool:
+                samples = list(pool.map(lambda _: get(url, token), range(args.requests)))
+            examined = rows_examined(params)
+            print(f"{name:40} {statistics.median(samples):8.1f} {percentile(samples, 0.95):8.1f} {percentile(samples, 0.99):8.1f} "
+                  f"{examined if examined is not None else '-':>13}")
+        for table, size in table_bytes():
+            print(f"  {table:32} {size / 1_048_576:10.1f} MiB")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
