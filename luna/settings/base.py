@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "sessions.apps.LunaSessionsConfig",
+    "analytics.apps.AnalyticsConfig",
 ]
 
 MIDDLEWARE = [

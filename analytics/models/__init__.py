@@ -1,0 +1,3 @@
+from .rollups import Rollup, SessionContribution
+
+__all__ = ["Rollup", "SessionContribution"]
