@@ -26,7 +26,8 @@ def analytics_database(default: dict[str, Any], url_config: dict[str, Any] | Non
 
 
 def is_tidb(connection: Any) -> bool:
-    return getattr(connection, "display_name", "") == "TiDB" or connection.settings_dict.get("ENGINE") == "django_tidb"
+    """django-tidb's engine (the backend's class decides the name; no query needed)."""
+    return connection.settings_dict.get("ENGINE") == "django_tidb" or type(connection).display_name == "TiDB"
 
 
 def tiflash_statements(connection: Any, replicas: int | None = None) -> list[str]:

@@ -66,7 +66,8 @@ def facts_of(document: dict[str, Any], dimensions: Iterable[str]) -> SessionFact
 
 
 def dims_json(dims: tuple[tuple[str, str | None], ...]) -> str:
-    return json.dumps(dict(dims), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Missing values are left out (not JSON null), so every backend's JSON extract reads them as SQL NULL."""
+    return json.dumps({k: v for k, v in dims if v is not None}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def dims_hash(text: str) -> str:

@@ -1,0 +1,3 @@
+-- rollups: rollups (hour rows) hold every measure and dimension
+SELECT (((`analytics_rollup`.`bucket_ms` + %s) DIV %s) * %s - %s) AS `g_time`, `analytics_rollup`.`conclusion` AS `g_conclusion`, JSON_UNQUOTE(JSON_EXTRACT(`analytics_rollup`.`dims`, %s)) AS `g_channel`, SUM(`analytics_rollup`.`sessions`) AS `x_sessions`, SUM(CASE WHEN `analytics_rollup`.`conclusion` = %s THEN `analytics_rollup`.`sessions` ELSE NULL END) AS `x_share_1` FROM `analytics_rollup` WHERE (`analytics_rollup`.`bucket_ms` >= %s AND `analytics_rollup`.`bucket_ms` < %s AND `analytics_rollup`.`grain` = %s AND `analytics_rollup`.`template_id` = %s) GROUP BY 1, 2, 3 ORDER BY 1 ASC, 2 ASC, 3 ASC
+-- params: [0, 3600000, 3600000, 0, "$.\"channel\"", "lost_order", 1714521600000, 1722297600000, "h", 7]
