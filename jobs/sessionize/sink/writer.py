@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from analytics.rollups.upkeep import RollupUpkeep
+
 from ..logic.records import Rejection, line_uid
 from ..logic.sessions import Emission, Late, Orphan
 from .dialects import (
@@ -37,6 +39,10 @@ class SessionWriter:
     connect: Callable[[], Any]
     stats: WriteStats = field(default_factory=WriteStats)
     _conn: Any = None
+    rollups: RollupUpkeep = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rollups = RollupUpkeep(self.template_id, self.dialect.name)
 
     def write(self, batch: list[Emission | Rejection | Late | Orphan]) -> None:
         if not batch:
@@ -114,8 +120,10 @@ class SessionWriter:
             cur.execute(self.dialect.delete_where_in(table, "session_id", len(accepted_ids)), accepted_ids)
         self._insert_children(cur, accepted)
         gone = {uid for w in accepted for uid in w.replaces} | self._superseded(cur, accepted)
-        self._delete_sessions(cur, sorted(gone - set(accepted_ids)))
+        removed = sorted(gone - set(accepted_ids))
+        self._delete_sessions(cur, removed)
         self._link_neighbours(cur, accepted)
+        self.rollups.write(cur, [w.document for w in accepted], removed)  # macro rollups, same transaction
         self.stats.sessions_written += len(accepted)
 
     def _session_row(self, write: Emission, now: int) -> tuple:
