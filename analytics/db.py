@@ -1,7 +1,7 @@
 """The `analytics` database alias: the same database by default; on TiDB it reads the TiFlash replica.
 
-TiDB is detected from the connection (django-tidb reports vendor "mysql", display_name "TiDB"), never from a
-setting, so the same code path runs everywhere and tests mock only the detection.
+TiDB is detected from the connection's engine (django-tidb reports vendor "mysql"), so the same code path runs
+everywhere and tests only give a connection that engine.
 """
 import math
 import os
@@ -26,8 +26,8 @@ def analytics_database(default: dict[str, Any], url_config: dict[str, Any] | Non
 
 
 def is_tidb(connection: Any) -> bool:
-    """django-tidb's engine (the backend's class decides the name; no query needed)."""
-    return connection.settings_dict.get("ENGINE") == "django_tidb" or type(connection).display_name == "TiDB"
+    """django-tidb's engine (it reports vendor "mysql"): decided from the settings, no query needed."""
+    return connection.settings_dict.get("ENGINE") == "django_tidb"
 
 
 def tiflash_statements(connection: Any, replicas: int | None = None) -> list[str]:

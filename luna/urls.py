@@ -10,6 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/analytics/", include("analytics.api.urls")),
     path("api/", include("sessions.api.urls")),
+    path("analytics/", include("analytics.urls")),
     path("", include("sessions.urls")),
 ]

@@ -1,3 +1,4 @@
+from .dashboards import Dashboard
 from .rollups import Rollup, SessionContribution
 
-__all__ = ["Rollup", "SessionContribution"]
+__all__ = ["Dashboard", "Rollup", "SessionContribution"]

@@ -40,4 +40,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("LUNA_LATE_REPLAY_INTERVAL", default=60.0),
         "options": {"expires": 60.0},
     },
+    # Why: a provisional session enters the macro rollups only once it has stopped changing for
+    # LUNA_ROLLUP_SETTLE_MS (live charts do not flicker); this applies the ones that have, also when the stream is idle.
+    "settle-rollups": {
+        "task": "analytics.tasks.settle_rollups",
+        "schedule": env.float("LUNA_ROLLUP_SETTLE_INTERVAL", default=5.0),
+        "options": {"expires": 5.0},
+    },
 }
