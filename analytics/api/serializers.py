@@ -7,9 +7,9 @@ from rest_framework import serializers
 
 from sessions.forms.search import UTCDateTimeField
 
-from ..models import Dashboard
+from ..models import AlertFiring, AlertRule, Dashboard
 from ..panels import PanelSpec
-from ..query.spec import MacroQuery
+from ..query.spec import Filter, MacroQuery
 
 
 def pydantic_errors(exc: ValidationError) -> list[str]:
@@ -82,3 +82,43 @@ class PanelDataSerializer(serializers.Serializer):
     rows = serializers.IntegerField(required=False)
     figure = serializers.DictField(required=False, help_text="Plotly figure (data + layout); customdata = search URL per point.")
     error = serializers.CharField(required=False)
+
+
+def validated_filters(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise serializers.ValidationError("a list of filters")
+    try:
+        return [Filter.model_validate(item).model_dump(exclude_none=True) for item in value]
+    except ValidationError as exc:
+        raise serializers.ValidationError(pydantic_errors(exc)) from None
+
+
+class AlertRuleSerializer(serializers.ModelSerializer):
+    template = serializers.SlugRelatedField(slug_field="name", queryset=Dashboard._meta.get_field("template").related_model.objects.all())
+
+    class Meta:
+        model = AlertRule
+        fields = ["id", "name", "template", "numerator", "denominator", "window_minutes", "threshold", "emails", "webhook_url",
+                  "enabled", "silenced_until", "created_at"]
+        read_only_fields = ["id", "silenced_until", "created_at"]
+
+    def validate_numerator(self, value: Any) -> list[dict[str, Any]]:
+        return validated_filters(value)
+
+    def validate_denominator(self, value: Any) -> list[dict[str, Any]] | None:
+        return validated_filters(value) or None if value else None
+
+
+class AlertFiringSerializer(serializers.ModelSerializer):
+    rule = serializers.CharField(source="rule.name", read_only=True)
+    rule_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = AlertFiring
+        fields = ["id", "rule", "rule_id", "fired_at", "window_start_ms", "window_end_ms", "value", "numerator", "denominator",
+                  "resolved_at", "resolved_by", "notified"]
+        read_only_fields = fields
+
+
+class SilenceSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(min_value=0, max_value=7 * 24 * 60, help_text="0 lifts the silence.")

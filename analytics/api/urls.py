@@ -1,4 +1,4 @@
-"""API routes: /api/analytics/query/, /api/analytics/data/, /api/analytics/dashboards/."""
+"""API routes: /api/analytics/ query/, data/, dashboards/, alert-rules/, alert-firings/."""
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
@@ -6,6 +6,8 @@ from . import views
 
 router = SimpleRouter()
 router.register("dashboards", views.DashboardViewSet, basename="dashboard")
+router.register("alert-rules", views.AlertRuleViewSet, basename="alert-rule")
+router.register("alert-firings", views.AlertFiringViewSet, basename="alert-firing")
 
 urlpatterns = [
     path("query/", views.MacroQueryView.as_view(), name="analytics-query"),

@@ -1,8 +1,9 @@
-"""Analytics API: macro queries, dashboards (viewers read, editors change), dashboard data for the page."""
+"""Analytics API: macro queries, dashboards and alerts (viewers read, editors change), panel data for the page."""
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from pydantic import ValidationError
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,8 +11,9 @@ from rest_framework.views import APIView
 from sessions.choices import Role
 from sessions.permissions import HasRole
 
+from ..models import AlertFiring, AlertRule
 from ..query.spec import MacroQuery
-from ..services import dashboards, macro
+from ..services import alerts, dashboards, macro
 from . import serializers
 
 
@@ -69,4 +71,49 @@ class DashboardDataView(APIView):
         if data.get("dashboard"):
             board = get_object_or_404(dashboards.visible_dashboards(request.user), pk=data["dashboard"], template=template)
         panels = dashboards.panels_of(template, board)
-        return Response(dashboards.panel_data(template, panels, data["since_ms"], data["until_ms"], data["granularity"], data["tz"]))
+        out = dashboards.panel_data(template, panels, data["since_ms"], data["until_ms"], data["granularity"], data["tz"])
+        if board is None:
+            out.append(dashboards.trend_panel(template, data["since_ms"], data["until_ms"], len(out)))
+        return Response(out)
+
+
+@extend_schema(tags=["analytics"])
+class AlertRuleViewSet(viewsets.ModelViewSet):
+    """Alert rules on macro series; editors create, change, silence and delete them."""
+
+    permission_classes = [HasRole]
+    read_role, write_role = Role.VIEWER, Role.EDITOR
+    serializer_class = serializers.AlertRuleSerializer
+    queryset = AlertRule.objects.select_related("template")
+    filter_backends: list = []
+
+    def perform_create(self, serializer) -> None:
+        serializer.save(created_by=self.request.user)
+
+    @extend_schema(request=serializers.SilenceSerializer, responses={200: serializers.AlertRuleSerializer})
+    @action(detail=True, methods=["post"])
+    def silence(self, request: Request, pk: str | None = None) -> Response:
+        body = serializers.SilenceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        rule = self.get_object()
+        alerts.silence(rule, body.validated_data["minutes"])
+        return Response(self.get_serializer(rule).data)
+
+
+@extend_schema(tags=["analytics"])
+class AlertFiringViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every firing of every rule, newest first; editors resolve an open one by hand."""
+
+    permission_classes = [HasRole]
+    read_role, write_role = Role.VIEWER, Role.EDITOR
+    serializer_class = serializers.AlertFiringSerializer
+    queryset = AlertFiring.objects.select_related("rule")
+    filter_backends: list = []
+
+    @extend_schema(request=None, responses={200: serializers.AlertFiringSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str | None = None) -> Response:
+        firing = self.get_object()
+        if firing.resolved_at is None:
+            alerts.resolve(firing, request.user.get_username())
+        return Response(self.get_serializer(firing).data)

@@ -12,7 +12,7 @@ from ..models import Dashboard
 from ..panels import PanelSpec, default_panels
 from ..query.buckets import bucketing
 from ..query.spec import Granularity
-from . import figures, macro
+from . import figures, macro, trends
 
 
 def visible_dashboards(user: AbstractBaseUser) -> QuerySet:
@@ -42,3 +42,11 @@ def panel_data(template: AnalysisTemplate, panels: list[PanelSpec], since_ms: in
             entry.update(error=str(exc).splitlines()[0][:300])
         out.append(entry)
     return out
+
+
+def trend_panel(template: AnalysisTemplate, since_ms: int, until_ms: int, index: int) -> dict[str, Any]:
+    """The in-flight trend from the periodic snapshots (not a macro query: it is live state over time)."""
+    snapshots = trends.series(template.name, since_ms, until_ms)
+    return {"index": index, "title": "In flight: open sessions by furthest node reached", "chart": "line",
+            "source": "trend snapshots", "reason": f"{len(snapshots)} snapshots in range", "provisional": {},
+            "rows": len(snapshots), "figure": json.loads(json.dumps(figures.trend_figure(snapshots), default=str))}

@@ -66,3 +66,15 @@ def figure(panel: PanelSpec, query: MacroQuery, result: MacroResult, buckets: Bu
 
 def _x(value: Any, name: str | None) -> Any:
     return iso(int(value)) if name == "time" and value is not None else ("(none)" if value in (None, "") else value)
+
+
+def trend_figure(snapshots: list) -> dict[str, Any]:
+    """In-flight trend: open sessions, finished in the last hour, and open sessions per furthest node reached."""
+    xs = [iso(s.taken_ms) for s in snapshots]
+    nodes = sorted({node for s in snapshots for node in s.waiting_at})
+    traces = [go.Scatter(x=xs, y=[s.open_sessions for s in snapshots], name="open", mode="lines"),
+              go.Scatter(x=xs, y=[s.finished_last_hour for s in snapshots], name="finished (last hour)", mode="lines")]
+    traces += [go.Scatter(x=xs, y=[s.waiting_at.get(node, 0) for s in snapshots], name=f"waiting at {node}", mode="lines")
+               for node in nodes]
+    layout = go.Layout(margin=dict(l=50, r=10, t=10, b=40), height=300, legend=dict(orientation="h"))
+    return go.Figure(data=traces, layout=layout).to_plotly_json()

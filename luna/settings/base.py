@@ -108,6 +108,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# Alert e-mails go through Django's mail backend: the console by default, or LUNA_EMAIL_URL (smtp://user:pw@host:587).
+vars().update(env.email_url("LUNA_EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("LUNA_FROM_EMAIL", default="luna@localhost")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

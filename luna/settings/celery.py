@@ -47,4 +47,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("LUNA_ROLLUP_SETTLE_INTERVAL", default=5.0),
         "options": {"expires": 5.0},
     },
+    # Why: alerts on macro series (SPEC §6) must fire within about a minute of the window closing; each
+    # evaluation reads whole minutes, so once a minute is enough.
+    "evaluate-alerts": {
+        "task": "analytics.tasks.evaluate_alerts",
+        "schedule": env.float("LUNA_ALERT_INTERVAL", default=60.0),
+        "options": {"expires": 60.0},
+    },
+    # Why: sessions in flight per node are live state; only a periodic snapshot turns them into a trend (a stuck
+    # channel shows as a rising 'waiting at verified' line).
+    "take-trend-snapshots": {
+        "task": "analytics.tasks.take_trend_snapshots",
+        "schedule": env.float("LUNA_TREND_INTERVAL", default=60.0),
+        "options": {"expires": 60.0},
+    },
 }
