@@ -38,6 +38,14 @@ def test_a_viewer_runs_a_macro_query_answered_from_the_rollups(viewer_client, ro
     assert facts["source"] == "facts" and dict(facts["rows"]) == dict(body["rows"])
 
 
+def test_rollups_and_facts_agree_on_a_field_breakdown_with_a_field_filter(viewer_client, rollups):
+    body = {**QUERY, "dimensions": [{"kind": "field", "field": "channel"}, {"kind": "conclusion"}],
+            "filters": [{"kind": "field", "field": "region", "values": ["eu", "us"]}]}
+    from_rollups, from_facts = post_query(viewer_client, body).json(), post_query(viewer_client, {**body, "source": "facts"}).json()
+    assert from_rollups["source"] == "rollups"
+    assert from_rollups["rows"] == from_facts["rows"] == [["alipay", "delivered", 1], ["alipay", "lost_order", 1], ["card", "abandoned", 1]]
+
+
 def test_bad_queries_get_a_400_with_the_reason(viewer_client, demo_template, analytics_db):
     response = post_query(viewer_client, {**QUERY, "measures": [{"kind": "percentile", "field": "duration"}]})
     assert response.status_code == 400 and "p" in json.dumps(response.json()["errors"])

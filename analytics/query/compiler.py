@@ -6,7 +6,7 @@ The SQL returns the dimensions (as `g_<name>`, in order), then aggregates; inter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Avg, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, TextField, Value
 from django.db.models.fields.json import KT
 
 from sessions.models import Session, SessionConclusion, SessionField, SessionNode
@@ -49,7 +49,7 @@ def _rollup_queryset(query: MacroQuery, plan: Plan, template_id: int) -> tuple[Q
                                bucket_ms__lt=query.until_ms)
     for item in query.filters:
         if item.kind == "field":
-            qs = qs.annotate(**{f"x_f_{item.field}": KT(f"dims__{item.field}")}).filter(**{f"x_f_{item.field}__in": item.values})
+            qs = qs.annotate(**{f"x_f_{item.field}": dims_value(item.field)}).filter(**{f"x_f_{item.field}__in": item.values})
         else:
             qs = qs.filter(**{f"{item.kind}__in": item.values})
     groups = {f"g_{d.name}": _rollup_dimension(d, plan) for d in query.dimensions}
@@ -71,8 +71,14 @@ def _rollup_dimension(dimension: Dimension, plan: Plan) -> Any:
     if dimension.kind == "time":
         return _bucket("bucket_ms", plan)
     if dimension.kind == "field":
-        return KT(f"dims__{dimension.field}")
+        return dims_value(dimension.field)
     return F(dimension.kind)
+
+
+def dims_value(name: str) -> ExpressionWrapper:
+    """A dimension's text in the rollup's `dims`; wrapped so `__in` compares plain text (a JSON key lookup's
+    own `__in` would treat the values as JSON documents, and MariaDB then matches nothing)."""
+    return ExpressionWrapper(KT(f"dims__{name}"), output_field=TextField())
 
 
 # -- fact tables --------------------------------------------------------------------------------------------
