@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.db import tiflash_statements
+from analytics.db import TIDB_SESSION, analytics_database, tiflash_statements
 from analytics.query.compiler import compile_query
 from analytics.query.planner import plan
 from analytics.query.printers import PRINTERS, dialect_of
@@ -76,3 +76,12 @@ def test_tiflash_replicas_are_added_on_tidb_only(backends):
     ]
     assert tiflash_statements(backends["mysql"]) == []
     assert tiflash_statements(backends["sqlite"]) == []
+
+
+def test_the_analytics_alias_reads_tiflash_on_tidb_and_mirrors_the_default_database():
+    tidb = analytics_database({"ENGINE": "django_tidb", "NAME": "luna", "OPTIONS": {"charset": "utf8mb4"}})
+    assert tidb["OPTIONS"] == {"charset": "utf8mb4", "init_command": TIDB_SESSION}
+    assert "tidb_isolation_read_engines = 'tiflash,tidb'" in TIDB_SESSION and "tidb_allow_mpp = ON" in TIDB_SESSION
+    assert tidb["TEST"] == {"MIRROR": "default"}
+    mariadb = analytics_database({"ENGINE": "django.db.backends.mysql", "NAME": "luna"})
+    assert "init_command" not in mariadb["OPTIONS"]
