@@ -1,5 +1,5 @@
 """Pure rollup upkeep: facts of a document, deltas per grain, combining within a batch, histogram, settling."""
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.rollups import histogram
@@ -44,6 +44,7 @@ def test_a_retraction_and_an_addition_on_the_same_row_write_nothing():
 
 
 @given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["open", "closed"]), st.integers(0, 10**7)), min_size=1, max_size=12))
+@settings(suppress_health_check=[HealthCheck.too_slow])
 def test_any_sequence_of_revisions_nets_to_its_last_one(revisions):
     batch, previous = DeltaBatch(), None
     for conclusion, status, duration in revisions:
@@ -56,6 +57,7 @@ def test_any_sequence_of_revisions_nets_to_its_last_one(revisions):
 
 
 @given(st.lists(st.integers(0, 10**9), min_size=1, max_size=200), st.sampled_from([50, 90, 95, 99]))
+@settings(suppress_health_check=[HealthCheck.too_slow])
 def test_histogram_percentiles_are_within_one_bucket_of_the_exact_value(values, p):
     counts = [0] * histogram.BUCKETS
     for value in values:

@@ -122,3 +122,34 @@ class AlertFiringSerializer(serializers.ModelSerializer):
 
 class SilenceSerializer(serializers.Serializer):
     minutes = serializers.IntegerField(min_value=0, max_value=7 * 24 * 60, help_text="0 lifts the silence.")
+
+
+# -- the request shape of a macro query, for the OpenAPI schema (validation is the pydantic spec's) ---------------
+class MeasureSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["sessions", "distinct", "sum", "avg", "percentile", "share", "completeness"])
+    field = serializers.CharField(required=False, help_text="Field name, or `duration`; for distinct/sum/avg/percentile.")
+    p = serializers.ChoiceField(choices=[50, 90, 95, 99], required=False, help_text="Percentile, with kind=percentile.")
+    conclusion = serializers.CharField(required=False, help_text="Conclusion name, with kind=share.")
+
+
+class DimensionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["time", "conclusion", "severity", "status", "node", "field"])
+    granularity = serializers.ChoiceField(choices=["minute", "hour", "day", "week", "month"], required=False)
+    field = serializers.CharField(required=False, help_text="Field name, with kind=field.")
+
+
+class FilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["conclusion", "severity", "status", "node", "field"])
+    field = serializers.CharField(required=False)
+    values = serializers.ListField(child=serializers.CharField())
+
+
+class MacroQuerySerializer(serializers.Serializer):
+    template = serializers.CharField()
+    measures = MeasureSerializer(many=True)
+    dimensions = DimensionSerializer(many=True, required=False)
+    filters = FilterSerializer(many=True, required=False)
+    since_ms = serializers.IntegerField(help_text="Sessions starting at or after, epoch ms.")
+    until_ms = serializers.IntegerField(help_text="… and before, epoch ms.")
+    time_zone = serializers.CharField(required=False, default="UTC")
+    source = serializers.ChoiceField(choices=["auto", "rollups", "facts"], required=False, default="auto")

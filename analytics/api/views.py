@@ -24,7 +24,7 @@ class MacroQueryView(APIView):
     permission_classes = [HasRole]
     read_role = write_role = Role.VIEWER  # POST carries the query; it changes nothing
 
-    @extend_schema(request=MacroQuery, responses={200: serializers.MacroResultSerializer, 400: OpenApiResponse(description="Bad query")})
+    @extend_schema(request=serializers.MacroQuerySerializer, responses={200: serializers.MacroResultSerializer, 400: OpenApiResponse(description="Bad query")})
     def post(self, request: Request) -> Response:
         try:
             query = MacroQuery.model_validate(request.data)

@@ -6,14 +6,13 @@ The SQL returns the dimensions (as `g_<name>`, in order), then aggregates; inter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, TextField, Value
-from django.db.models.fields.json import KT
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 
 from sessions.models import Session, SessionConclusion, SessionField, SessionNode
 
 from ..models import Rollup
 from ..rollups.histogram import COLUMNS as HISTOGRAM
-from .functions import TimeBucket, boundary_bucket
+from .functions import DimsValue, TimeBucket, boundary_bucket
 from .planner import Plan
 from .printers import Aggregate, Printer
 from .spec import DURATION, Dimension, MacroQuery, Measure
@@ -75,10 +74,10 @@ def _rollup_dimension(dimension: Dimension, plan: Plan) -> Any:
     return F(dimension.kind)
 
 
-def dims_value(name: str) -> ExpressionWrapper:
-    """A dimension's text in the rollup's `dims`; wrapped so `__in` compares plain text (a JSON key lookup's
-    own `__in` would treat the values as JSON documents, and MariaDB then matches nothing)."""
-    return ExpressionWrapper(KT(f"dims__{name}"), output_field=TextField())
+def dims_value(name: str) -> DimsValue:
+    """A dimension's text in the rollup's `dims` (a plain text `__in`: a JSON key lookup's own would treat the
+    values as JSON documents, and MariaDB then matches nothing)."""
+    return DimsValue(name)
 
 
 # -- fact tables --------------------------------------------------------------------------------------------
