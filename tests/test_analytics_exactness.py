@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from analytics.models import Rollup, SessionContribution
-from analytics.rollups.contribution import DAY_MS, dims_json
+from analytics.rollups.contribution import DAY_MS
 from analytics.rollups.histogram import BUCKETS, bucket_of
 from analytics.rollups.upkeep import RollupUpkeep
 from jobs.sessionize.logic.engine import Correlator
@@ -101,7 +101,8 @@ def settle_all(template_id: int, now_ms: int, settle_ms: int) -> None:
 
 
 def from_sessions(template_id: int) -> dict:
-    """GROUP BY over the final sessions: (day, status, conclusion, severity, dims) → count, durations, histogram."""
+    """GROUP BY over the final sessions: (day, status, conclusion, severity, channel, region) → count, durations,
+    completeness, histogram (a missing dimension value reads as '', as in the rollups)."""
     severity = {(c.session_id, c.name): c.severity for c in SessionConclusion.objects.filter(template_id=template_id)}
     values = defaultdict(dict)
     for f in SessionField.objects.filter(template_id=template_id, name__in=["channel", "region"]).order_by("id"):
@@ -109,7 +110,7 @@ def from_sessions(template_id: int) -> dict:
     groups: dict = defaultdict(lambda: [0, 0, 0, Counter()])
     for s in Session.objects.filter(template_id=template_id):
         key = (s.start_ms - s.start_ms % DAY_MS, s.status, s.primary_conclusion, severity.get((s.id, s.primary_conclusion), ""),
-               dims_json(tuple(sorted(values[s.id].items()))))
+               values[s.id].get("channel") or "", values[s.id].get("region") or "")
         group = groups[key]
         group[0] += 1
         group[1] += s.duration_ms
@@ -122,7 +123,8 @@ def from_rollups(template_id: int, grain: str = "d") -> dict:
     """Rollup rows summed up to (day, …); zero rows (everything retracted) left out."""
     groups: dict = defaultdict(lambda: [0, 0, 0, Counter()])
     for r in Rollup.objects.filter(template_id=template_id, grain=grain):
-        key = (r.bucket_ms - r.bucket_ms % DAY_MS, r.status, r.conclusion, r.severity, dims_json(tuple(sorted(r.dims.items()))))
+        assert r.dim_names == "channel,region"
+        key = (r.bucket_ms - r.bucket_ms % DAY_MS, r.status, r.conclusion, r.severity, r.d1, r.d2)
         group = groups[key]
         group[0] += r.sessions
         group[1] += r.duration_sum

@@ -19,8 +19,10 @@ def document(status: str = "complete", conclusion: str = "lost_order", channel: 
 
 
 def test_facts_take_the_configured_dimensions_and_the_primary_conclusions_severity():
-    facts = facts_of(document(), ["region", "channel", "missing"])
-    assert facts.dims == (("channel", "alipay"), ("missing", None), ("region", "eu"))
+    facts = facts_of(document(), ["region", "channel", "missing", "zone"])
+    assert facts.dims == (("channel", "alipay"), ("missing", None), ("region", "eu")), "the first three by name"
+    key = contribution(facts)[0][0]
+    assert (key.dim_names, key.values) == ("channel,missing,region", ("alipay", "", "eu"))
     assert (facts.conclusion, facts.severity, facts.completeness_e4) == ("lost_order", "high", 7500)
     assert SessionFacts.from_json(facts.to_json()) == facts
 

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import NullIf
 
 from sessions.models import Session, SessionConclusion, SessionField, SessionNode
 
 from ..models import Rollup
 from ..rollups.histogram import COLUMNS as HISTOGRAM
-from .functions import DimsValue, TimeBucket, boundary_bucket
+from .functions import TimeBucket, boundary_bucket
 from .planner import Plan
 from .printers import Aggregate, Printer
 from .spec import DURATION, Dimension, MacroQuery, Measure
@@ -46,11 +47,11 @@ def share_column(index: int) -> str:
 def _rollup_queryset(query: MacroQuery, plan: Plan, template_id: int) -> tuple[QuerySet, list[str]]:
     qs = Rollup.objects.filter(template_id=template_id, grain=plan.grain, bucket_ms__gte=query.since_ms,
                                bucket_ms__lt=query.until_ms)
+    if any(item.kind == "field" for item in [*query.dimensions, *query.filters]):
+        qs = qs.filter(dim_names=",".join(plan.slots))  # rows written with these dimension columns
     for item in query.filters:
-        if item.kind == "field":
-            qs = qs.annotate(**{f"x_f_{item.field}": dims_value(item.field)}).filter(**{f"x_f_{item.field}__in": item.values})
-        else:
-            qs = qs.filter(**{f"{item.kind}__in": item.values})
+        column = _slot(item.field, plan) if item.kind == "field" else item.kind
+        qs = qs.filter(**{f"{column}__in": item.values})
     groups = {f"g_{d.name}": _rollup_dimension(d, plan) for d in query.dimensions}
     aggregates: dict[str, Any] = {"x_sessions": Sum("sessions")}
     for i, measure in enumerate(query.measures):
@@ -70,14 +71,13 @@ def _rollup_dimension(dimension: Dimension, plan: Plan) -> Any:
     if dimension.kind == "time":
         return _bucket("bucket_ms", plan)
     if dimension.kind == "field":
-        return dims_value(dimension.field)
+        return NullIf(_slot(dimension.field, plan), Value(""))  # '' is how a missing value is stored
     return F(dimension.kind)
 
 
-def dims_value(name: str) -> DimsValue:
-    """A dimension's text in the rollup's `dims` (a plain text `__in`: a JSON key lookup's own would treat the
-    values as JSON documents, and MariaDB then matches nothing)."""
-    return DimsValue(name)
+def _slot(name: str, plan: Plan) -> str:
+    """The rollup column (d1..d3) holding a dimension."""
+    return f"d{plan.slots.index(name) + 1}"
 
 
 # -- fact tables --------------------------------------------------------------------------------------------

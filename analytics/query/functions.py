@@ -1,7 +1,5 @@
 """Vendor-specific ORM expressions the macro compiler needs (Django's own cover everything else)."""
-import json
-
-from django.db.models import BigIntegerField, Case, Expression, F, Func, TextField, Value, When
+from django.db.models import BigIntegerField, Case, Expression, F, Func, Value, When
 
 
 class TimeBucket(Func):
@@ -25,25 +23,6 @@ class TimeBucket(Func):
 
     def as_sql(self, compiler, connection, **extra):
         raise NotImplementedError(f"TimeBucket has no printer for {connection.vendor}")
-
-
-class DimsValue(Func):
-    """A dimension's text in the rollup's `dims` JSON; the JSON path is a bound parameter.
-
-    Django's key lookups print backend-specific type checks (in set order on SQLite, so the SQL would differ
-    between runs) and treat `__in` values as JSON; the rollup only holds text values, so a plain extract does.
-    """
-
-    output_field = TextField()
-
-    def __init__(self, name: str) -> None:
-        super().__init__(F("dims"), Value(f"$.{json.dumps(name)}"))
-
-    def as_mysql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="JSON_UNQUOTE(JSON_EXTRACT(%(expressions)s))", **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="JSON_EXTRACT(%(expressions)s)", **extra)
 
 
 def boundary_bucket(column: str, boundaries: tuple[int, ...]) -> Case:

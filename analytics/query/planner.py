@@ -1,12 +1,12 @@
 """Rollups or fact tables: the planner answers from the rollups whenever they hold everything asked for.
 
-The rollups hold, per UTC minute/hour/day: status, primary conclusion, its severity and the template's
-configured dimensions, with counts, duration sums, completeness sums and a duration histogram. Anything else
+The rollups hold, per UTC minute/hour/day: status, primary conclusion, its severity and (up to three of) the
+template's configured dimensions, with counts, duration sums, completeness sums and a duration histogram. Anything else
 (another field, the node reached, distinct counts, numeric fields other than duration) reads the fact tables.
 """
 from dataclasses import dataclass
 
-from ..rollups.contribution import GRAINS
+from ..rollups.contribution import GRAINS, slots
 from .buckets import Bucketing, bucketing
 from .spec import DURATION, MacroQuery
 
@@ -23,12 +23,14 @@ class Plan:
     reason: str
     grain: str | None = None  # rollup grain: m, h or d
     bucketing: Bucketing | None = None
+    slots: tuple[str, ...] = ()  # dimensions in the rollup's d1..d3
 
 
 def plan(query: MacroQuery, template_dimensions: list[str]) -> Plan:
     time = query.time_dimension
     buckets = bucketing(time.granularity, query.time_zone, query.since_ms, query.until_ms) if time else None
-    missing = uncovered(query, set(template_dimensions))
+    held = slots(template_dimensions)
+    missing = uncovered(query, set(held))
     grain = None if missing else coarsest_grain(query, buckets)
     if grain is None and not missing:
         missing = "the time range or buckets do not align with minute rollups"
@@ -37,7 +39,7 @@ def plan(query: MacroQuery, template_dimensions: list[str]) -> Plan:
                     bucketing=buckets)
     if missing:
         raise PlanError(f"the rollups cannot answer this query: {missing}")
-    return Plan("rollups", f"rollups ({GRAIN_NAMES[grain]} rows) hold every measure and dimension", grain, buckets)
+    return Plan("rollups", f"rollups ({GRAIN_NAMES[grain]} rows) hold every measure and dimension", grain, buckets, held)
 
 
 GRAIN_NAMES = {"m": "minute", "h": "hour", "d": "day"}
@@ -52,7 +54,7 @@ def uncovered(query: MacroQuery, dims: set[str]) -> str:
         if item.kind not in ROLLUP_KINDS:
             return f"{item.kind} is not in the rollups"
         if item.kind == "field" and item.field not in dims:
-            return f"field {item.field!r} is not a configured dimension"
+            return f"field {item.field!r} is not a dimension the rollups hold"
     return ""
 
 

@@ -5,7 +5,6 @@ rollup rows it counts in: one row per grain (minute, hour, day). Retracting it a
 Within a sink batch the deltas on one row are summed first, so a session that moves and moves back, or a
 +1 and a −1 on the same row, writes nothing (the mini-batch retraction cancellation of seed 002).
 """
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -15,6 +14,12 @@ from .histogram import BUCKETS, bucket_of
 MINUTE_MS, HOUR_MS, DAY_MS = 60_000, 3_600_000, 86_400_000
 GRAINS: dict[str, int] = {"m": MINUTE_MS, "h": HOUR_MS, "d": DAY_MS}
 MAX_DIM_VALUE = 100
+MAX_SLOTS = 3  # dimension columns d1..d3 of the rollup table
+
+
+def slots(dimensions: Iterable[str]) -> tuple[str, ...]:
+    """The configured dimensions the rollups hold, in column order (d1, d2, d3): the first three by name."""
+    return tuple(sorted(set(dimensions)))[:MAX_SLOTS]
 
 
 @dataclass(frozen=True)
@@ -60,18 +65,15 @@ def facts_of(document: dict[str, Any], dimensions: Iterable[str]) -> SessionFact
     fields = document.get("fields") or {}
     return SessionFacts(
         start_ms=int(document["start_ms"]), status=document["status"], conclusion=primary, severity=severity,
-        dims=tuple((name, dimension_value(fields.get(name))) for name in sorted(set(dimensions))),
+        dims=tuple((name, dimension_value(fields.get(name))) for name in slots(dimensions)),
         duration_ms=int(document["duration_ms"]), completeness_e4=round(float(document["completeness"]) * 10_000),
     )
 
 
-def dims_json(dims: tuple[tuple[str, str | None], ...]) -> str:
-    """Missing values are left out (not JSON null), so every backend's JSON extract reads them as SQL NULL."""
-    return json.dumps({k: v for k, v in dims if v is not None}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def dims_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+def slot_values(dims: tuple[tuple[str, str | None], ...]) -> tuple[str, tuple[str, ...]]:
+    """(names in column order joined by commas, values of d1..d3); a missing value is stored as ''."""
+    values = [value or "" for _, value in dims] + [""] * (MAX_SLOTS - len(dims))
+    return ",".join(name for name, _ in dims), tuple(values)
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ class RowKey:
     status: str
     conclusion: str
     severity: str
-    dims: str
+    dim_names: str
+    values: tuple[str, ...]
 
 
 @dataclass
@@ -117,10 +120,10 @@ class Delta:
 
 def contribution(facts: SessionFacts, sign: int = 1) -> list[tuple[RowKey, Delta]]:
     """The rows a session counts in (one per grain) and what it adds to each (`sign` −1 retracts)."""
-    dims = dims_json(facts.dims)
+    names, values = slot_values(facts.dims)
     delta = Delta(sign, sign * facts.duration_ms, sign * facts.completeness_e4, {bucket_of(facts.duration_ms): sign})
     return [
-        (RowKey(grain, facts.start_ms - facts.start_ms % size, facts.status, facts.conclusion, facts.severity, dims),
+        (RowKey(grain, facts.start_ms - facts.start_ms % size, facts.status, facts.conclusion, facts.severity, names, values),
          Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram)))
         for grain, size in GRAINS.items()
     ]
@@ -148,4 +151,4 @@ class DeltaBatch:
         """Rows to write, in a fixed order (the same lock order in every writer avoids deadlocks)."""
         return sorted(((k, d) for k, d in self.rows.items() if not d.is_zero),
                       key=lambda item: (item[0].grain, item[0].bucket_ms, item[0].status, item[0].conclusion,
-                                        item[0].severity, item[0].dims))
+                                        item[0].severity, item[0].dim_names, item[0].values))

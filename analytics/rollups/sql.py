@@ -5,9 +5,9 @@ from .histogram import COLUMNS as HISTOGRAM
 
 ROLLUP_TABLE = "analytics_rollup"
 CONTRIBUTION_TABLE = "analytics_session_contribution"
-ROLLUP_KEY = ("template_id", "grain", "bucket_ms", "status", "conclusion", "severity", "dims_hash")
+ROLLUP_KEY = ("template_id", "grain", "dim_names", "bucket_ms", "status", "conclusion", "severity", "d1", "d2", "d3")
 ROLLUP_MEASURES = ("sessions", "duration_sum", "completeness_e4", *HISTOGRAM)
-ROLLUP_COLUMNS = (*ROLLUP_KEY, "dims", *ROLLUP_MEASURES)
+ROLLUP_COLUMNS = (*ROLLUP_KEY, *ROLLUP_MEASURES)
 CONTRIBUTION_COLUMNS = ("session_id", "template_id", "applied", "pending", "pending_since_ms")
 
 

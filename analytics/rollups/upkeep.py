@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .contribution import DeltaBatch, SessionFacts, dims_hash, facts_of
+from .contribution import DeltaBatch, SessionFacts, facts_of
 from .settle import Stored, on_removal, on_revision, on_tick
 from .sql import RollupSQL
 
@@ -110,7 +110,7 @@ class RollupUpkeep:
         rows = batch.nonzero()
         if rows:
             cur.executemany(self.sql.add_to_rollup(), [
-                (self.template_id, k.grain, k.bucket_ms, k.status, k.conclusion, k.severity, dims_hash(k.dims), k.dims, *d.row())
+                (self.template_id, k.grain, k.dim_names, k.bucket_ms, k.status, k.conclusion, k.severity, *k.values, *d.row())
                 for k, d in rows
             ])
         self.stats.rows_written += len(rows)
