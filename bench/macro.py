@@ -44,8 +44,8 @@ def documents(count: int, days: int, until_ms: int, seed: int = 7):
         }
 
 
-def load(template_id: int, count: int, days: int, until_ms: int) -> None:
-    from analytics.rollups.contribution import DeltaBatch, dims_hash, facts_of
+def load(template_id: int, count: int, days: int, until_ms: int, rollups_only: bool = False) -> None:
+    from analytics.rollups.contribution import DeltaBatch, facts_of
     from analytics.rollups.sql import RollupSQL
     from jobs.sessionize.sink.dialects import connect
     from sessions.services.jobs import database_url_for_jobs
@@ -54,7 +54,8 @@ def load(template_id: int, count: int, days: int, until_ms: int) -> None:
     conn, started = factory(), time.perf_counter()
     cur = conn.cursor()
     mark = dialect.placeholder
-    for table in ("luna_session_field", "luna_session_conclusion", "luna_session", "analytics_rollup", "analytics_session_contribution"):
+    tables = ("luna_session_field", "luna_session_conclusion", "luna_session") if not rollups_only else ()
+    for table in (*tables, "analytics_rollup", "analytics_session_contribution"):
         cur.execute(f"DELETE FROM {table} WHERE template_id = {mark}", [template_id])
     conn.commit()
     batch, sessions, fields, conclusions = DeltaBatch(), [], [], []
@@ -65,6 +66,9 @@ def load(template_id: int, count: int, days: int, until_ms: int) -> None:
                       f"VALUES ({dialect.marks(6)})")
 
     def flush() -> None:
+        if rollups_only:
+            sessions.clear(), fields.clear(), conclusions.clear()
+            return
         cur.executemany(session_sql, sessions)
         cur.executemany(field_sql, fields)
         cur.executemany(conclusion_sql, conclusions)
@@ -84,13 +88,13 @@ def load(template_id: int, count: int, days: int, until_ms: int) -> None:
     loaded = time.perf_counter()
     sql, rows = RollupSQL(dialect.name), batch.nonzero()
     for i in range(0, len(rows), CHUNK):
-        cur.executemany(sql.add_to_rollup(), [(template_id, k.grain, k.bucket_ms, k.status, k.conclusion, k.severity, dims_hash(k.dims),
-                                               k.dims, *d.row()) for k, d in rows[i:i + CHUNK]])
+        cur.executemany(sql.add_to_rollup(), [(template_id, k.grain, k.dim_names, k.bucket_ms, k.status, k.conclusion, k.severity,
+                                               *k.values, *d.row()) for k, d in rows[i:i + CHUNK]])
         conn.commit()
     cur.execute("ANALYZE TABLE luna_session, luna_session_field, analytics_rollup") if dialect.name != "sqlite" else None
     cur.fetchall() if dialect.name != "sqlite" else None
     conn.close()
-    print(f"loaded {count:,} sessions ({2 * count:,} field rows) in {loaded - started:.0f} s; "
+    print(f"loaded {0 if rollups_only else count:,} sessions ({0 if rollups_only else 2 * count:,} field rows) in {loaded - started:.0f} s; "
           f"{len(rows):,} rollup rows (minute/hour/day) in {time.perf_counter() - loaded:.0f} s")
 
 
@@ -136,7 +140,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repeat", type=int, default=5, help="runs per rollup query")
     parser.add_argument("--facts-repeat", type=int, default=3, help="runs per fact-table query")
-    parser.add_argument("--skip-load", action="store_true", help="reuse the sessions already loaded")
+    parser.add_argument("--skip-load", action="store_true", help="reuse the sessions and rollups already loaded")
+    parser.add_argument("--rollups-only", action="store_true", help="reuse the sessions, recompute the rollups")
     args = parser.parse_args()
 
     import django
@@ -156,7 +161,7 @@ def main() -> None:
     now = int(time.time() * 1000)
     until = now - now % DAY
     if not args.skip_load:
-        load(template.pk, args.sessions, args.days, until)
+        load(template.pk, args.sessions, args.days, until, args.rollups_only)
     since = until - args.days * DAY
     base = dict(template="bench-macro", since_ms=since, until_ms=until)
     queries = {

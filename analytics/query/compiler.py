@@ -6,7 +6,7 @@ The SQL returns the dimensions (as `g_<name>`, in order), then aggregates; inter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Avg, Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import NullIf
 
 from sessions.models import Session, SessionConclusion, SessionField, SessionNode
@@ -111,7 +111,19 @@ def _facts_dimension(dimension: Dimension, plan: Plan) -> Any:
     if dimension.kind == "severity":
         return Subquery(SessionConclusion.objects.filter(session_id=OuterRef("pk"), name=OuterRef("primary_conclusion"))
                         .values("severity")[:1])
-    return _field_value(dimension.field, "str_value")
+    return F(f"{_field_join(dimension.field)}__str_value")
+
+
+def _field_join(name: str) -> str:
+    """Alias of the join to a field's key-value rows (one per value: a session with two values of a breakdown
+    field counts under each). A join, not a subquery per session: MariaDB runs it about 5x faster."""
+    return f"fv_{name}"
+
+
+def _with_field_joins(qs: QuerySet, query: MacroQuery) -> QuerySet:
+    joins = {_field_join(d.field): FilteredRelation("fields", condition=Q(fields__name=d.field))
+             for d in query.dimensions if d.kind == "field"}
+    return qs.annotate(**joins) if joins else qs
 
 
 def _field_value(name: str, column: str) -> Any:
@@ -138,7 +150,7 @@ def _facts_aggregates(query: MacroQuery) -> dict[str, Any]:
 
 
 def _facts_queryset(query: MacroQuery, plan: Plan, template_id: int) -> tuple[QuerySet, list[str]]:
-    qs = _facts_base(query, template_id)
+    qs = _with_field_joins(_facts_base(query, template_id), query)
     groups = {f"g_{d.name}": _facts_dimension(d, plan) for d in query.dimensions}
     aggregates = _facts_aggregates(query)
     qs = qs.values(**groups).annotate(**aggregates).order_by(*groups) if groups else _plain(qs, aggregates)
@@ -161,7 +173,7 @@ def _printed_facts(query: MacroQuery, plan: Plan, template_id: int, connection: 
         elif measure.kind != "sessions":
             inputs[column] = _field_value(measure.field, "str_value" if measure.kind == "distinct" else "num_value")
             aggregates.append(Aggregate(measure.name, measure.kind, column, measure.p))
-    rows = _facts_base(query, template_id).values(**groups, **inputs).order_by()
+    rows = _with_field_joins(_facts_base(query, template_id), query).values(**groups, **inputs).order_by()
     inner, params = rows.query.get_compiler(connection=connection).as_sql()
     sql, all_params = printer.grouped(inner, params, list(groups), aggregates)
     return Compiled(sql, all_params, [*groups, *(a.name for a in aggregates)], list(query.measures))

@@ -5,7 +5,8 @@ from ...db import TIFLASH_TABLES
 from .base import Printer
 
 _SELECT = re.compile(r"\bSELECT\b")
-_TABLES = re.compile(r"`(" + "|".join(TIFLASH_TABLES) + r")`")
+# a table, and the alias Django gave it if any (TiDB's hint must name the alias: U0, fv_channel, …)
+_TABLES = re.compile(r"`(" + "|".join(TIFLASH_TABLES) + r")`(?: (?!(?:ON|WHERE|INNER|LEFT|GROUP|ORDER|LIMIT|AS)\b)(\w+))?")
 
 
 class TiDBPrinter(Printer):
@@ -17,7 +18,7 @@ class TiDBPrinter(Printer):
 
     def finalize(self, sql: str) -> str:
         """READ_FROM_STORAGE in every SELECT (TiDB ignores, with a warning, names a block does not read)."""
-        tables = sorted(set(_TABLES.findall(sql)))
+        tables = sorted({alias or table for table, alias in _TABLES.findall(sql)})
         if not tables:
             return sql
         hint = f"SELECT /*+ READ_FROM_STORAGE(TIFLASH[{', '.join(tables)}]) */"
