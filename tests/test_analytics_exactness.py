@@ -13,7 +13,7 @@ from django.db.models import Sum
 
 from analytics.models import Rollup, SessionContribution
 from analytics.rollups.contribution import DAY_MS
-from analytics.rollups.histogram import BUCKETS, bucket_of
+from analytics.rollups.histogram import bucket_of
 from analytics.rollups.upkeep import RollupUpkeep
 from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.sink.dialects import FIELD_COLUMNS, connect
