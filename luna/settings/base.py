@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "sessions.apps.LunaSessionsConfig",
     "investigation.apps.InvestigationConfig",
+    "analytics.apps.AnalyticsConfig",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +76,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "analytics.staticfiles.PlotlyFinder",  # the plotly package's own plotly.min.js at static/plotly/
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
@@ -118,6 +124,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("LUNA_MAX_BODY_BYTES", default=2_621_440)
 
 # Lists count matches up to this many (an exact COUNT over millions would scan); pages stop there too.
 LUNA_COUNT_CAP = env.int("LUNA_COUNT_CAP", default=10_000)
+
+# Alert e-mails go through Django's mail backend: the console by default, or LUNA_EMAIL_URL (smtp://user:pw@host:587).
+vars().update(env.email_url("LUNA_EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("LUNA_FROM_EMAIL", default="luna@localhost")
 
 LOGGING = {
     "version": 1,

@@ -46,4 +46,25 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("LUNA_RETENTION_INTERVAL", default=3600.0),
         "options": {"expires": 3600.0},
     },
+    # Why: a provisional session enters the macro rollups only once it has stopped changing for
+    # LUNA_ROLLUP_SETTLE_MS (live charts do not flicker); this applies the ones that have, also when the stream is idle.
+    "settle-rollups": {
+        "task": "analytics.tasks.settle_rollups",
+        "schedule": env.float("LUNA_ROLLUP_SETTLE_INTERVAL", default=5.0),
+        "options": {"expires": 5.0},
+    },
+    # Why: alerts on macro series (SPEC §6) must fire within about a minute of the window closing; each
+    # evaluation reads whole minutes, so once a minute is enough.
+    "evaluate-alerts": {
+        "task": "analytics.tasks.evaluate_alerts",
+        "schedule": env.float("LUNA_ALERT_INTERVAL", default=60.0),
+        "options": {"expires": 60.0},
+    },
+    # Why: sessions in flight per node are live state; only a periodic snapshot turns them into a trend (a stuck
+    # channel shows as a rising 'waiting at verified' line).
+    "take-trend-snapshots": {
+        "task": "analytics.tasks.take_trend_snapshots",
+        "schedule": env.float("LUNA_TREND_INTERVAL", default=60.0),
+        "options": {"expires": 60.0},
+    },
 }

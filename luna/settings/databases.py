@@ -21,3 +21,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30})
     # Jobs run in their own process; an in-memory test database would be invisible to them.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-luna.sqlite3")}
+
+# Macro queries run on the `analytics` alias: the same database unless LUNA_ANALYTICS_DATABASE_URL says otherwise;
+# on TiDB its connections read TiFlash and may use MPP (analytics/db.py).
+from analytics.db import analytics_database  # noqa: E402
+
+_ANALYTICS_URL = env.str("LUNA_ANALYTICS_DATABASE_URL", default="")
+DATABASES["analytics"] = analytics_database(DATABASES["default"], env.db_url_config(_ANALYTICS_URL) if _ANALYTICS_URL else None)
+DATABASE_ROUTERS = ["analytics.db.AnalyticsRouter"]

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from analytics.rollups.upkeep import RollupUpkeep
+
 from ..logic.records import Rejection
 from ..logic.sessions import Emission, Late, Orphan
 from . import rows
@@ -75,6 +77,10 @@ class SessionWriter:
     stats: WriteStats = field(default_factory=WriteStats)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     _conn: Any = None
+    rollups: RollupUpkeep = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rollups = RollupUpkeep(self.template_id, self.dialect.name)
 
     def write(self, batch: list[Record]) -> None:
         """Write the batch; wait out an unreachable database; isolate records the database refuses."""
@@ -216,8 +222,10 @@ class SessionWriter:
         revisions = [rows.revision_row(self.template_id, w, before.get(w.document["uid"]), now) for w in accepted]
         cur.executemany(self.dialect.insert("luna_session_revision", REVISION_COLUMNS), revisions)
         gone = replaced | {uid for w in accepted for uid in w.replaces} | self._superseded(cur, accepted)
-        self._delete_sessions(cur, sorted(gone - set(latest)))
+        removed = sorted(gone - set(latest))
+        self._delete_sessions(cur, removed)
         self._link_neighbours(cur, accepted)
+        self.rollups.write(cur, [w.document for w in accepted], removed)  # macro rollups, same transaction
         self.stats.sessions_written += len(accepted)
 
     def _stored_summaries(self, cur: Any, ids: list[int]) -> dict[int, dict[str, Any]]:

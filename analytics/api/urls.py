@@ -1,0 +1,16 @@
+"""API routes: /api/analytics/ query/, data/, dashboards/, alert-rules/, alert-firings/."""
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("dashboards", views.DashboardViewSet, basename="dashboard")
+router.register("alert-rules", views.AlertRuleViewSet, basename="alert-rule")
+router.register("alert-firings", views.AlertFiringViewSet, basename="alert-firing")
+
+urlpatterns = [
+    path("query/", views.MacroQueryView.as_view(), name="analytics-query"),
+    path("data/", views.DashboardDataView.as_view(), name="analytics-data"),
+    *router.urls,
+]

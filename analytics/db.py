@@ -1,0 +1,81 @@
+"""The `analytics` database alias: the same database by default; on TiDB it reads the TiFlash replica.
+
+TiDB is detected from the connection's engine (django-tidb reports vendor "mysql"), so the same code path runs
+everywhere and tests only give a connection that engine.
+"""
+import math
+import os
+from typing import Any
+
+TIDB_SESSION = "SET SESSION tidb_isolation_read_engines = 'tiflash,tidb', SESSION tidb_allow_mpp = ON"
+TIFLASH_TABLES = ("luna_session", "luna_session_field", "luna_session_conclusion", "luna_session_node", "analytics_rollup")
+ALIAS = "analytics"
+
+
+def analytics_database(default: dict[str, Any], url_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Settings of the `analytics` alias: `url_config` (LUNA_ANALYTICS_DATABASE_URL) or the default database.
+
+    Tests mirror it onto the default test database. TiDB connections prefer TiFlash and allow MPP.
+    """
+    config = dict(url_config or default)
+    config["OPTIONS"] = dict(config.get("OPTIONS") or {})
+    if config.get("ENGINE") == "django_tidb":
+        config["OPTIONS"]["init_command"] = TIDB_SESSION
+    config["TEST"] = {"MIRROR": "default"} if url_config is None else dict(config.get("TEST") or {})
+    return config
+
+
+def is_tidb(connection: Any) -> bool:
+    """django-tidb's engine (it reports vendor "mysql"): decided from the settings, no query needed."""
+    return connection.settings_dict.get("ENGINE") == "django_tidb"
+
+
+def tiflash_statements(connection: Any, replicas: int | None = None) -> list[str]:
+    """`ALTER TABLE … SET TIFLASH REPLICA n` for the analytic tables, only when the server is TiDB."""
+    if not is_tidb(connection):
+        return []
+    count = int(os.environ.get("LUNA_TIFLASH_REPLICAS", 1)) if replicas is None else replicas
+    return [f"ALTER TABLE {table} SET TIFLASH REPLICA {int(count)}" for table in TIFLASH_TABLES]
+
+
+def add_tiflash_replicas(apps, schema_editor) -> None:
+    """Migration step: the analytic tables get a columnar replica on TiDB; nothing elsewhere."""
+    for statement in tiflash_statements(schema_editor.connection):
+        schema_editor.execute(statement)
+
+
+class AnalyticsRouter:
+    """The alias points at an existing database: it is never migrated on its own."""
+
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
+        return False if db == ALIAS else None
+
+
+class _Percentile:
+    """SQLite aggregate LUNA_PERCENTILE(value, p): nearest rank, p in 0..100 (the other backends have one)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.p = 50.0
+
+    def step(self, value: float | None, p: float) -> None:
+        if value is not None:
+            self.values.append(value)
+        self.p = p
+
+    def finalize(self) -> float | None:
+        if not self.values:
+            return None
+        self.values.sort()
+        return self.values[max(0, math.ceil(self.p / 100 * len(self.values)) - 1)]
+
+
+def _on_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate("LUNA_PERCENTILE", 2, _Percentile)
+
+
+def register_sqlite_functions() -> None:
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_on_connection, dispatch_uid="analytics-sqlite-functions")

@@ -1,0 +1,83 @@
+"""Rollup tables kept by the streaming sink (analytics/rollups); their names and columns are its contract."""
+from django.db import models
+
+from ..rollups.histogram import COLUMNS as HISTOGRAM_COLUMNS
+
+
+class Grain(models.TextChoices):
+    MINUTE = "m", "Minute"
+    HOUR = "h", "Hour"
+    DAY = "d", "Day (UTC)"
+
+
+class Rollup(models.Model):
+    """Sessions per template × grain bucket (UTC) × status × primary conclusion × severity × dimension values.
+
+    Dimension values sit in plain columns (d1..d3, named by `dim_names`) so the covering index can group by them.
+
+    Every measure adds up (counts, sums, histogram buckets), so any set of rows merges into one answer;
+    percentiles come from the summed log-scale histogram `h00`…`h63` (analytics/rollups/histogram.py).
+    """
+
+    template = models.ForeignKey("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    bucket_ms = models.BigIntegerField(help_text="Bucket start, epoch ms (UTC).")
+    status = models.CharField(max_length=16)
+    conclusion = models.CharField(max_length=100, blank=True, default="", help_text="Primary conclusion.")
+    severity = models.CharField(max_length=16, blank=True, default="", help_text="Severity of the primary conclusion.")
+    dim_names = models.CharField(max_length=150, blank=True, default="",
+                                 help_text="Dimensions held in d1..d3, comma-separated (the template's first three by name).")
+    d1 = models.CharField(max_length=100, blank=True, default="", help_text="Value of the first dimension ('' when missing).")
+    d2 = models.CharField(max_length=100, blank=True, default="")
+    d3 = models.CharField(max_length=100, blank=True, default="")
+    sessions = models.BigIntegerField(default=0)
+    duration_sum = models.BigIntegerField(default=0, help_text="Sum of durations, ms.")
+    completeness_e4 = models.BigIntegerField(default=0, help_text="Sum of completeness × 10 000 (exact integer sums).")
+
+    class Meta:
+        db_table = "analytics_rollup"
+        verbose_name = "rollup row"
+        constraints = [
+            # Value columns first, on purpose: with the covering index's prefix, MariaDB would read rows through
+            # this key instead of the index alone (measured: 4.4 s instead of 0.2 s).
+            models.UniqueConstraint(
+                fields=["d1", "d2", "d3", "severity", "conclusion", "status", "bucket_ms", "dim_names", "grain", "template"],
+                name="analytics_rollup_key",
+            )
+        ]
+        # Covering: counts, sums and completeness by any key column are read from this index alone (measured at
+        # 1 M sessions: 3.6 s → 0.2 s for hour × conclusion over 90 days on MariaDB).
+        indexes = [
+            models.Index(fields=["template", "grain", "dim_names", "bucket_ms", "conclusion", "status", "severity", "d1", "d2", "d3",
+                                 "sessions", "duration_sum", "completeness_e4"], name="analytics_rollup_cover"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}/{self.grain}/{self.bucket_ms} {self.status} {self.conclusion} ×{self.sessions}"
+
+    @property
+    def histogram(self) -> list[int]:
+        return [getattr(self, name) for name in HISTOGRAM_COLUMNS]
+
+
+for _name in HISTOGRAM_COLUMNS:
+    Rollup.add_to_class(_name, models.IntegerField(default=0))
+
+
+class SessionContribution(models.Model):
+    """What the rollups hold for one session (`applied`) and facts waiting to settle (`pending`).
+
+    The sink reads this instead of re-deriving a session's old contribution, so a retraction is always exactly
+    what was added. JSON text written by analytics/rollups/contribution.py (SessionFacts.to_json).
+    """
+
+    session_id = models.BigIntegerField(primary_key=True)
+    template = models.ForeignKey("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    applied = models.TextField(null=True, blank=True)
+    pending = models.TextField(null=True, blank=True)
+    pending_since_ms = models.BigIntegerField(null=True, blank=True, help_text="When the pending facts last changed.")
+
+    class Meta:
+        db_table = "analytics_session_contribution"
+        verbose_name = "session contribution"
+        indexes = [models.Index(fields=["template", "pending_since_ms"], name="analytics_contrib_pending_idx")]

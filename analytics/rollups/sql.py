@@ -1,0 +1,66 @@
+"""The rollup upkeep's statements, one printer per backend (mysql/tidb `%s`, sqlite `?`); values always bound."""
+from dataclasses import dataclass
+
+from .histogram import COLUMNS as HISTOGRAM
+
+ROLLUP_TABLE = "analytics_rollup"
+CONTRIBUTION_TABLE = "analytics_session_contribution"
+ROLLUP_KEY = ("template_id", "grain", "dim_names", "bucket_ms", "status", "conclusion", "severity", "d1", "d2", "d3")
+ROLLUP_MEASURES = ("sessions", "duration_sum", "completeness_e4", *HISTOGRAM)
+ROLLUP_COLUMNS = (*ROLLUP_KEY, *ROLLUP_MEASURES)
+CONTRIBUTION_COLUMNS = ("session_id", "template_id", "applied", "pending", "pending_since_ms")
+
+
+@dataclass(frozen=True)
+class RollupSQL:
+    """`name` is the sink dialect's name: mysql, tidb or sqlite."""
+
+    name: str
+
+    @property
+    def mark(self) -> str:
+        return "?" if self.name == "sqlite" else "%s"
+
+    @property
+    def lock(self) -> str:
+        return "" if self.name == "sqlite" else " FOR UPDATE"
+
+    def marks(self, count: int) -> str:
+        return ", ".join([self.mark] * count)
+
+    def add_to_rollup(self) -> str:
+        """Insert a row or add the deltas to it (counts, sums and histogram buckets all add)."""
+        head = f"INSERT INTO {ROLLUP_TABLE} ({', '.join(ROLLUP_COLUMNS)}) VALUES ({self.marks(len(ROLLUP_COLUMNS))})"
+        if self.name == "sqlite":
+            sets = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_MEASURES)
+            return f"{head} ON CONFLICT({', '.join(ROLLUP_KEY)}) DO UPDATE SET {sets}"
+        sets = ", ".join(f"{c} = {c} + VALUES({c})" for c in ROLLUP_MEASURES)
+        return f"{head} ON DUPLICATE KEY UPDATE {sets}"
+
+    def select_contributions(self, count: int) -> str:
+        return (f"SELECT session_id, applied, pending, pending_since_ms FROM {CONTRIBUTION_TABLE} "
+                f"WHERE session_id IN ({self.marks(count)}) ORDER BY session_id{self.lock}")
+
+    def select_settled(self) -> str:
+        """Pending facts of a template that have waited long enough (template_id, cut-off, limit)."""
+        return (f"SELECT session_id, applied, pending, pending_since_ms FROM {CONTRIBUTION_TABLE} "
+                f"WHERE template_id = {self.mark} AND pending_since_ms <= {self.mark} ORDER BY session_id "
+                f"LIMIT {self.mark}{self.lock}")
+
+    def store_contribution(self) -> str:
+        head = (f"INSERT INTO {CONTRIBUTION_TABLE} ({', '.join(CONTRIBUTION_COLUMNS)}) "
+                f"VALUES ({self.marks(len(CONTRIBUTION_COLUMNS))})")
+        others = CONTRIBUTION_COLUMNS[1:]
+        if self.name == "sqlite":
+            return f"{head} ON CONFLICT(session_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in others)}"
+        return f"{head} ON DUPLICATE KEY UPDATE {', '.join(f'{c} = VALUES({c})' for c in others)}"
+
+    def delete_contributions(self, count: int) -> str:
+        return f"DELETE FROM {CONTRIBUTION_TABLE} WHERE session_id IN ({self.marks(count)})"
+
+    def template_dimensions(self) -> str:
+        return (f"SELECT document FROM luna_template_version WHERE template_id = {self.mark} "
+                f"ORDER BY number DESC LIMIT 1")
+
+    def pending_templates(self) -> str:
+        return f"SELECT DISTINCT template_id FROM {CONTRIBUTION_TABLE} WHERE pending_since_ms <= {self.mark}"

@@ -1,0 +1,22 @@
+"""Celery tasks of the analytics app (thin: each calls one service)."""
+from celery import shared_task
+
+from .services import alerts, rollups, trends
+
+
+@shared_task(name="analytics.tasks.settle_rollups")
+def settle_rollups() -> int:
+    """Provisional sessions stable for LUNA_ROLLUP_SETTLE_MS enter the rollups."""
+    return rollups.settle()
+
+
+@shared_task(name="analytics.tasks.evaluate_alerts")
+def evaluate_alerts() -> dict:
+    """Every enabled alert rule against its last window; firings recorded and notified."""
+    return alerts.evaluate()
+
+
+@shared_task(name="analytics.tasks.take_trend_snapshots")
+def take_trend_snapshots() -> int:
+    """Sessions in flight per node reached, open vs finished: one point of the trend series per template."""
+    return trends.take()

@@ -1,0 +1,3 @@
+-- facts: fact tables: node is not in the rollups
+SELECT CASE WHEN "luna_session"."start_ms" < %s THEN %s WHEN "luna_session"."start_ms" < %s THEN %s ELSE %s END AS "g_time", "luna_session_node"."node" AS "g_node", COUNT(DISTINCT "luna_session"."id") AS "x_sessions" FROM "luna_session" LEFT OUTER JOIN "luna_session_node" ON ("luna_session"."id" = "luna_session_node"."session_id") WHERE ("luna_session"."start_ms" >= %s AND "luna_session"."start_ms" < %s AND "luna_session"."template_id" = %s AND "luna_session"."status" IN (%s, %s)) GROUP BY 1, 2 ORDER BY 1 ASC, 2 ASC
+-- params: [1717192800000, 1714514400000, 1719784800000, 1717192800000, 1719784800000, 1714521600000, 1722297600000, 7, "complete", "closed"]

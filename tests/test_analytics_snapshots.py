@@ -1,0 +1,87 @@
+"""SQL snapshots of the macro compiler per dialect (mysql, tidb, sqlite): a change of SQL is a visible diff.
+
+Run with LUNA_UPDATE_SNAPSHOTS=1 to rewrite them after an intended change.
+"""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from analytics.db import TIDB_SESSION, analytics_database, tiflash_statements
+from analytics.query.compiler import compile_query
+from analytics.query.planner import plan
+from analytics.query.printers import PRINTERS, dialect_of
+from analytics.query.spec import MacroQuery
+from tests.analytics_backends import offline_connections
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "analytics"
+DAY = 86_400_000
+SINCE = 1714521600000  # 2024-05-01T00:00:00Z
+QUERIES = {
+    "day_conclusion_rollups": dict(measures=[{"kind": "sessions"}], dimensions=[{"kind": "time", "granularity": "day"},
+                                                                                  {"kind": "conclusion"}]),
+    "hour_conclusion_channel_shanghai": dict(time_zone="Asia/Shanghai", measures=[{"kind": "sessions"}, {"kind": "share", "conclusion": "lost_order"}],
+                                             dimensions=[{"kind": "time", "granularity": "hour"}, {"kind": "conclusion"},
+                                                         {"kind": "field", "field": "channel"}]),
+    "p95_duration_day_channel_rollups": dict(measures=[{"kind": "percentile", "field": "duration", "p": 95}],
+                                             dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "field", "field": "channel"}]),
+    "p95_duration_day_channel_facts": dict(source="facts", measures=[{"kind": "sessions"}, {"kind": "percentile", "field": "duration", "p": 95}],
+                                           dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "field", "field": "channel"}]),
+    "two_dimensions_field_filter": dict(measures=[{"kind": "sessions"}, {"kind": "avg", "field": "amount_value"}, {"kind": "completeness"}],
+                                        dimensions=[{"kind": "field", "field": "channel"}, {"kind": "severity"}],
+                                        filters=[{"kind": "field", "field": "region", "values": ["eu", "cn"]}]),
+    "month_berlin_funnel": dict(time_zone="Europe/Berlin", measures=[{"kind": "sessions"}],
+                                dimensions=[{"kind": "time", "granularity": "month"}, {"kind": "node"}],
+                                filters=[{"kind": "status", "values": ["complete", "closed"]}]),
+    "distinct_users_total": dict(measures=[{"kind": "distinct", "field": "user_id"}, {"kind": "percentile", "field": "amount_value", "p": 50}]),
+}
+
+
+@pytest.fixture(scope="module")
+def backends():
+    return offline_connections()
+
+
+def snapshot(dialect: str, name: str, text: str) -> None:
+    path = SNAPSHOTS / dialect / f"{name}.sql"
+    if os.environ.get("LUNA_UPDATE_SNAPSHOTS"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path}: run with LUNA_UPDATE_SNAPSHOTS=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("dialect", sorted(PRINTERS))
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_sql_matches_the_snapshot(backends, dialect, name):
+    connection = backends[dialect]
+    assert dialect_of(connection) == dialect
+    query = MacroQuery(template="mobile-pay", since_ms=SINCE, until_ms=SINCE + 90 * DAY, **QUERIES[name])
+    chosen = plan(query, ["channel", "region"])
+    compiled = compile_query(query, chosen, 7, connection, PRINTERS[dialect]())
+    text = f"-- {chosen.source}: {chosen.reason}\n{compiled.sql}\n-- params: {json.dumps(compiled.params)}\n"
+    snapshot(dialect, name, text)
+    assert "lost_order" not in compiled.sql and "'eu'" not in compiled.sql, "values are bound, never printed"
+    if dialect == "tidb":
+        assert "READ_FROM_STORAGE(TIFLASH[" in compiled.sql
+    else:
+        assert "READ_FROM_STORAGE" not in compiled.sql
+
+
+def test_tiflash_replicas_are_added_on_tidb_only(backends):
+    assert tiflash_statements(backends["tidb"], replicas=2) == [
+        f"ALTER TABLE {t} SET TIFLASH REPLICA 2"
+        for t in ("luna_session", "luna_session_field", "luna_session_conclusion", "luna_session_node", "analytics_rollup")
+    ]
+    assert tiflash_statements(backends["mysql"]) == []
+    assert tiflash_statements(backends["sqlite"]) == []
+
+
+def test_the_analytics_alias_reads_tiflash_on_tidb_and_mirrors_the_default_database():
+    tidb = analytics_database({"ENGINE": "django_tidb", "NAME": "luna", "OPTIONS": {"charset": "utf8mb4"}})
+    assert tidb["OPTIONS"] == {"charset": "utf8mb4", "init_command": TIDB_SESSION}
+    assert "tidb_isolation_read_engines = 'tiflash,tidb'" in TIDB_SESSION and "tidb_allow_mpp = ON" in TIDB_SESSION
+    assert tidb["TEST"] == {"MIRROR": "default"}
+    mariadb = analytics_database({"ENGINE": "django.db.backends.mysql", "NAME": "luna"})
+    assert "init_command" not in mariadb["OPTIONS"]
