@@ -255,3 +255,15 @@ def test_sink_columns_match_the_django_models():
         assert set(columns) <= model_columns, (model.__name__, set(columns) - model_columns)
         required = {f.column for f in model._meta.concrete_fields if not f.null and not f.has_default() and not f.primary_key or f.column == "id" and f.model is Session}
         assert required - {"id"} <= set(columns) | {"id"}, (model.__name__, required - set(columns))
+
+
+def test_a_replay_from_an_older_checkpoint_does_not_bring_a_deleted_fragment_back(writer):
+    fragment = document(uid=601)
+    final = document(uid=602)
+    final["start_ms"], final["duration_ms"] = 500, 1500
+    writer.write([Emission(1, fragment, [])])
+    writer.write([Emission(2, final, [601])])
+    writer.write([Emission(1, copy.deepcopy(fragment), [])])  # the restored job re-sends what it emitted after the checkpoint
+    writer.write([Emission(2, copy.deepcopy(final), [601])])
+    assert list(Session.objects.values_list("pk", flat=True)) == [602]
+    assert not SessionNode.objects.filter(session_id=601).exists()

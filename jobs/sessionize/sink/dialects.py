@@ -58,7 +58,7 @@ class Dialect:
 
     def select_key_spans(self, count: int) -> str:
         """The stored sessions of some keys of one template (to find fragments a written session supersedes)."""
-        return (f"SELECT id, session_key, start_ms FROM luna_session WHERE template_id = {self.placeholder} "
+        return (f"SELECT id, session_key, start_ms, end_ms, revision FROM luna_session WHERE template_id = {self.placeholder} "
                 f"AND session_key IN ({self.marks(count)})")
 
     def select_children(self, table: str, columns: tuple[str, ...], count: int) -> str:

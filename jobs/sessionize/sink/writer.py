@@ -208,7 +208,8 @@ class SessionWriter:
         ids = sorted(latest)  # a fixed lock order avoids deadlocks between concurrent writers
         cur.execute(self.dialect.select_revisions(len(ids)), ids)
         stored = {int(row[0]): int(row[1]) for row in cur.fetchall()}
-        accepted = [latest[i] for i in ids if stored.get(i, -1) < latest[i].revision]
+        spans = self._stored_spans(cur, latest.values())
+        accepted = [latest[i] for i in ids if stored.get(i, -1) < latest[i].revision and not _covered_by_newer(latest[i], spans)]
         self.stats.sessions_skipped += len(latest) - len(accepted)
         if not accepted:  # a replay of what is stored: whatever these replaced went with them
             return
@@ -221,7 +222,7 @@ class SessionWriter:
         self._insert_children(cur, accepted)
         revisions = [rows.revision_row(self.template_id, w, before.get(w.document["uid"]), now) for w in accepted]
         cur.executemany(self.dialect.insert("luna_session_revision", REVISION_COLUMNS), revisions)
-        gone = replaced | {uid for w in accepted for uid in w.replaces} | self._superseded(cur, accepted)
+        gone = replaced | {uid for w in accepted for uid in w.replaces} | _superseded(accepted, spans)
         removed = sorted(gone - set(latest))
         self._delete_sessions(cur, removed)
         self._link_neighbours(cur, accepted)
@@ -263,24 +264,14 @@ class SessionWriter:
             if values:
                 cur.executemany(self.dialect.insert(table, columns), values)
 
-    def _superseded(self, cur: Any, accepted: list[Emission]) -> set[int]:
-        """Stored rows of the same key that start inside a written session's span: fragments of it.
-
-        Sessions of one key never overlap (they are more than `gap` apart), so such a row is an earlier emission of
-        the same cluster under another id (its first event had not arrived yet). The job names those in
-        `replaces`, but a job restored from a checkpoint does not know the fragments it wrote after that checkpoint,
-        and its replay may see the events in another order: without this, a restore could leave a stale fragment
-        beside the final session. Rows of one key reach one writer in emission order (SinkPartition), so the
-        session written last is the newest.
-        """
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for write in accepted:
-            doc = write.document
-            spans.setdefault(rows.storable_text(doc["session_key"])[:191], []).append((doc["start_ms"], doc["end_ms"]))
-        keys = sorted(spans)
+    def _stored_spans(self, cur: Any, writes) -> dict[str, list[tuple[int, int, int, int]]]:
+        """The stored sessions of the batch's keys: key → [(id, start, end, revision)] (one indexed query)."""
+        keys = sorted({rows.storable_text(w.document["session_key"])[:191] for w in writes})
         cur.execute(self.dialect.select_key_spans(len(keys)), [self.template_id, *keys])
-        return {int(uid) for uid, key, start in cur.fetchall()
-                if any(first <= start <= last for first, last in spans.get(key, ()))}
+        spans: dict[str, list[tuple[int, int, int, int]]] = {}
+        for uid, key, start, end, revision in cur.fetchall():
+            spans.setdefault(key, []).append((int(uid), int(start), int(end), int(revision)))
+        return spans
 
     def _delete_sessions(self, cur: Any, gone: list[int]) -> None:
         """Rows made obsolete (merged into another session, or superseded fragments) go with the same commit."""
@@ -316,6 +307,34 @@ class SessionWriter:
         values = [rows.late_row(self.template_id, w, now) for w in writes]
         cur.executemany(self.dialect.insert_ignore("luna_late_event", LATE_COLUMNS), values)
         self.stats.late += len(values)
+
+
+def _key(write: Emission) -> str:
+    return rows.storable_text(write.document["session_key"])[:191]
+
+
+def _covered_by_newer(write: Emission, spans: dict[str, list[tuple[int, int, int, int]]]) -> bool:
+    """A stored session of the same key, written by a later revision, already holds this one's start: this emission is
+    an older fragment of it (e.g. re-sent by a replay from an older checkpoint after the fragment was deleted)."""
+    doc = write.document
+    return any(uid != doc["uid"] and revision > write.revision and start <= doc["start_ms"] <= end
+               for uid, start, end, revision in spans.get(_key(write), ()))
+
+
+def _superseded(accepted: list[Emission], spans: dict[str, list[tuple[int, int, int, int]]]) -> set[int]:
+    """Stored rows of the same key that start inside a written session's span: fragments of it.
+
+    Sessions of one key never overlap (they are more than `gap` apart), so such a row is an earlier emission of
+    the same cluster under another id (its first event had not arrived yet). The job names those in `replaces`, but
+    a job restored from a checkpoint does not know the fragments it wrote after that checkpoint, and its replay may
+    see the events in another order: without this, a restore could leave a stale fragment beside the final session.
+    Rows of one key reach one writer in emission order (SinkPartition), so the session written last is the newest.
+    """
+    gone = set()
+    for write in accepted:
+        doc = write.document
+        gone |= {uid for uid, start, _, _ in spans.get(_key(write), ()) if doc["start_ms"] <= start <= doc["end_ms"]}
+    return gone
 
 
 def newest_per_session(writes: list[Emission]) -> tuple[dict[int, Emission], set[int]]:
