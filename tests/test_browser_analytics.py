@@ -8,7 +8,7 @@ from analytics.models import AlertRule
 from analytics.services import alerts
 from analytics.services.rollups import rebuild
 from tests.factories import HOUR, PASSWORD, T0
-from tests.test_browser import login, page  # noqa: F401  (the Chromium page fixture)
+from tests.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, databases=["default", "analytics"])]
 RANGE = "template=mobile-pay&since=2024-05-01&until=2024-05-04&granularity=day&tz=UTC"

@@ -260,3 +260,19 @@ def test_a_conclusion_in_a_time_window_reads_only_that_window_of_the_conclusion_
     sql = str(qs.query)
     inner = sql[sql.index("luna_session_conclusion"):]
     assert "start_ms" in inner and " OR " not in sql
+
+
+@pytest.mark.parametrize("params", [{"field": "channel", "value": "alipay"}, {"where": "amount_value > 10"},
+                                    {"where": "channel != wechat"}, {"where": "order_id ^= ORD-10"}])
+def test_both_plans_of_a_field_condition_find_the_same_sessions(demo_sessions, monkeypatch, params):
+    """Few matches are collected on the field index (semi-join); many are probed per session (EXISTS)."""
+    from sessions.filters import SessionFilterSet
+    from sessions.services import search
+
+    def found():
+        return sorted(SessionFilterSet(params, queryset=search.search_queryset()).qs.values_list("pk", flat=True))
+
+    collected = found()
+    monkeypatch.setattr(search, "UNSELECTIVE", 0)
+    probed_sql = str(SessionFilterSet(params, queryset=search.search_queryset()).qs.query)
+    assert found() == collected and "EXISTS" in probed_sql

@@ -98,10 +98,21 @@ def field_value_q(template_ids: list[int], name: str, value: str) -> Q:
     return fields_q(template_ids, name, match)
 
 
+UNSELECTIVE = 2000  # field matches beyond which a condition is probed per session instead of collected first
+
+
 def fields_q(template_ids: list[int], name: str, match: Q) -> Q:
-    """Sessions with a row of field `name` matching `match` (on the (template, name, value) indexes)."""
-    matching = SessionField.objects.filter(match, template_id__in=template_ids, name=name).values("session_id")
-    return Q(id__in=matching)
+    """Sessions with a row of field `name` matching `match`, in the plan that suits how many rows match.
+
+    Few matches (an id): collect them on the covering (template, name, value, session) index — a semi-join.
+    Many (channel = wechat, 40 % of the sessions): a semi-join materialises every match before the newest-first
+    page; probing each session newest first on (session, name) stops after the page instead. Measured at 1 M sessions
+    on MariaDB: first page 0.42 s → 0.01 s, bounded count 0.81 s → 0.51 s; the probe for a single id would walk
+    everything (15 s), hence the choice, made by counting at most UNSELECTIVE + 1 index entries (~10 ms)."""
+    rows = SessionField.objects.filter(match, template_id__in=template_ids, name=name)
+    if rows[: UNSELECTIVE + 1].count() > UNSELECTIVE:
+        return Q(Exists(SessionField.objects.filter(match, session_id=OuterRef("id"), name=name)))
+    return Q(id__in=rows.values("session_id"))
 
 
 def conclusion_q(template_ids: list[int], names: Iterable[str], since_ms: int | None = None, until_ms: int | None = None) -> Q:
