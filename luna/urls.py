@@ -12,7 +12,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("sessions.api.urls")),
     path("api/", include("investigation.api.urls")),
+    path("api/", include("studio.api.urls")),
     path("", include("investigation.urls")),
+    path("", include("studio.urls")),
     path("", include("sessions.urls")),
 ]
 

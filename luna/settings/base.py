@@ -17,8 +17,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_celery_results",
+    "formtools",
     "sessions.apps.LunaSessionsConfig",
     "investigation.apps.InvestigationConfig",
+    "studio.apps.StudioConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,123 @@
+"""Studio pages: the drafts list (new, import, open an existing template) and the wizard over one draft.
+
+The wizard is formtools' SessionWizardView with the draft as its memory: every valid step is written to the
+draft at once, every step is drawn from the draft, so a draft resumes at the step it was left at and an
+imported document opens in it like any other.
+"""
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+from formtools.wizard.views import SessionWizardView
+
+from sessions.choices import Role
+from sessions.permissions import RoleRequiredMixin
+from sessions.services import templates, tree
+
+from . import forms
+from .models import Draft
+from .services import drafts, dry_run, samples
+
+
+STEP_TITLES = {"sources": "Sources", "tree": "Behaviour tree", "session": "Session rules", "fields": "Fields and metrics",
+               "conclusions": "Conclusions", "dimensions": "Dimensions", "review": "Review"}
+
+
+class DraftListView(RoleRequiredMixin, TemplateView):
+    """Drafts, a new draft (new template or an existing one to change) and import of a JSON document."""
+
+    required_role = Role.EDITOR
+    template_name = "studio/draft_list.html"
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("new_form", forms.NewDraftForm())
+        return super().get_context_data(
+            drafts=Draft.objects.select_related("owner")[:200],
+            template_names=list(templates.template_summaries().values_list("name", flat=True)), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        form = forms.NewDraftForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(new_form=form), status=400)
+        draft = drafts.new_draft(form.cleaned_data["name"], request.user, form.cleaned_data.get("document"))
+        return redirect("studio:wizard", pk=draft.pk)
+
+
+class StudioWizard(RoleRequiredMixin, SessionWizardView):
+    required_role = Role.EDITOR
+    form_list = forms.STEP_FORMS
+    template_name = "studio/wizard.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.draft = get_object_or_404(Draft, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_prefix(self, request, *args, **kwargs):
+        return f"studio_draft_{kwargs['pk']}"  # one wizard state per draft, so two drafts can be open side by side
+
+    def get(self, request, *args, **kwargs):
+        self.storage.reset()
+        step = request.GET.get("step") or self.draft.step
+        self.storage.current_step = step if step in self.get_form_list() else self.steps.first
+        return self.render(self.get_form())
+
+    def get_form_kwargs(self, step=None):
+        return {"document": self.draft.document}
+
+    def get_form_initial(self, step):
+        return forms.initial(step, self.draft.document)
+
+    def process_step(self, form):
+        data = form.rows() if isinstance(form, forms.DocumentFormSet) else form.cleaned_data
+        nxt = self.get_next_step() or self.steps.current
+        drafts.apply_step(self.draft, nxt, forms.to_part(self.steps.current, data))
+        return super().process_step(form)
+
+    def render_next_step(self, form, **kwargs):
+        self.storage.current_step = self.steps.next
+        return self.render(self.get_form(), **kwargs)  # drawn from the draft, which now holds this step
+
+    def render_goto_step(self, goto_step, **kwargs):
+        self.storage.current_step = goto_step
+        return self.render(self.get_form(), **kwargs)
+
+    def render_done(self, form, **kwargs):
+        """The draft is the wizard's memory (every step was validated when it was left); review checked the whole."""
+        return self.done([form], **kwargs)
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form=form, **kwargs)
+        step, document = self.steps.current, self.draft.document
+        context.update(draft=self.draft, step_titles=[(s, STEP_TITLES[s]) for s in self.get_form_list()],
+                       step_title=STEP_TITLES[step], directories=samples.directories(), time_formats=forms.TIME_FORMATS)
+        if step in ("tree", "session"):
+            context["tree_roots"] = tree.build_tree(document.get("nodes") or [], [], 0)
+        if step == "review":
+            context.update(document_text=drafts.pretty(document), diff=drafts.diff(document))
+        return context
+
+    def done(self, form_list, **kwargs):
+        try:
+            result = templates.save_template(self.draft.document, self.request.user)
+        except ValidationError as exc:
+            messages.error(self.request, "; ".join(exc.messages))
+            return redirect(reverse("studio:wizard", kwargs={"pk": self.draft.pk}) + "?step=review")
+        version = result.version
+        verb = "saved as version" if result.created else "is unchanged: still version"
+        messages.success(self.request, f"Template {version.template.name} {verb} {version.number}. "
+                                       + " ".join(result.rollout))
+        self.draft.delete()
+        return redirect("sessions:template", name=version.template.name)
+
+
+class DryRunFragmentView(RoleRequiredMixin, View):
+    """The dry run of a draft as an HTML fragment (loaded by the review step with a progress indicator)."""
+
+    required_role = Role.EDITOR
+
+    def get(self, request, pk: int):
+        draft = get_object_or_404(Draft, pk=pk)
+        context = dry_run.for_page(draft.document)
+        return render(request, "studio/_dry_run.html", context, status=200 if "error" not in context else 400)
