@@ -72,7 +72,7 @@
   function loadSamples(row) {
     const box = row.querySelector(".samples");
     const query = new URLSearchParams({location: input(row, "location").value, time_path: input(row, "time_path").value,
-                                       format: input(row, "time_format").value, tz: input(row, "tz").value});
+                                       time_format: input(row, "time_format").value, tz: input(row, "tz").value});
     box.textContent = "Reading samples…";
     fetch(`${form.dataset.samples}?${query}`, {credentials: "same-origin"}).then((r) => r.json()).then((data) => {
       box.textContent = "";
@@ -109,7 +109,7 @@
   function pageDocument() {
     const doc = JSON.parse(JSON.stringify(draftDoc));
     if (step === "tree") {
-      doc.nodes = rows().filter(live).map((row) => {
+      doc.nodes = rows().filter(live).filter((row) => input(row, "name").value).map((row) => {
         const node = {name: input(row, "name").value, source: input(row, "source").value,
                       parent: input(row, "parent").value || null};
         if (input(row, "join_on").value) node.join = {on: input(row, "join_on").value, lower: input(row, "lower").value || "0s",
@@ -117,7 +117,8 @@
         return node;
       });
     } else if (step === "fields") {
-      doc.fields = rows().filter(live).map((row) => ({name: input(row, "name").value, expr: "true", type: "string"}));
+      doc.fields = rows().filter(live).map((row) => ({name: input(row, "name").value, expr: "true", type: "string"}))
+        .filter((f) => f.name);
     }
     return doc;
   }
@@ -128,7 +129,10 @@
     if (!text.trim()) { out.textContent = ""; return; }
     const kind = step === "fields" ? "field" : step === "conclusions" ? "conclusion" : "when";
     const doc = pageDocument();
-    if (step === "fields") doc.fields = doc.fields.slice(0, rows().filter(live).indexOf(row));
+    if (step === "fields") {  // a field reads only the fields computed before it
+      const before = rows().filter(live).slice(0, rows().filter(live).indexOf(row)).map((r) => input(r, "name").value);
+      doc.fields = doc.fields.filter((f) => before.includes(f.name));
+    }
     post(form.dataset.check, {expr: text, kind: kind, draft: draftId, node: input(row, "name").value, document: doc}).then((data) => {
       out.textContent = "";
       if (data.errors && data.errors.length) {
@@ -147,8 +151,9 @@
     });
   }
   const redrawTree = debounce(() => {
+    const named = rows().filter(live).filter((row) => input(row, "name").value);
     post(form.dataset.tree, {nodes: pageDocument().nodes.map((n, i) => Object.assign(n, {
-      label: input(rows().filter(live)[i], "label").value || n.name, many: input(rows().filter(live)[i], "many").checked}))})
+      label: input(named[i], "label").value || n.name, many: input(named[i], "many").checked}))})
       .then((data) => { if (data.html !== undefined) document.getElementById("live-tree").innerHTML = data.html; });
   }, 300);
 

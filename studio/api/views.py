@@ -93,7 +93,7 @@ class StudioViewSet(RoleViewSetMixin, viewsets.ViewSet):
         return Response({"ok": not result.errors, "errors": result.errors, "values": result.values, "note": result.note})
 
     @extend_schema(parameters=[OpenApiParameter("location", str, required=True), OpenApiParameter("time_path", str),
-                               OpenApiParameter("format", str), OpenApiParameter("tz", str)],
+                               OpenApiParameter("time_format", str), OpenApiParameter("tz", str)],
                    responses=serializers.SamplesSerializer)
     @action(detail=False, methods=["get"])
     def samples(self, request):
@@ -108,7 +108,7 @@ class StudioViewSet(RoleViewSetMixin, viewsets.ViewSet):
         path = params.get("time_path", "")
         suggested = samples.suggest_format(records, path) if path else None
         times, time_error = [], ""
-        fmt = params.get("format") or suggested
+        fmt = params.get("time_format") or suggested
         if path and fmt:
             try:
                 times = [vars(row) for row in samples.time_rows(records, path, fmt, params.get("tz") or None)]

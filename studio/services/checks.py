@@ -7,8 +7,9 @@ from typing import Any
 
 from jobs.sessionize.logic.expressions import ExpressionError, RuleFailure, compile_expression, new_context
 from jobs.sessionize.logic.records import dig
+from jobs.sessionize.logic.timeparse import make_time_parser
 from jobs.sessionize.logic.template import (
-    CompiledTemplate, TemplateError, compile_template, record_vocabulary, session_vocabulary,
+    CompiledSource, CompiledTemplate, TemplateError, compile_template, record_vocabulary, session_vocabulary,
 )
 
 from . import dry_run, samples
@@ -35,19 +36,19 @@ def frame(document: dict[str, Any]) -> CompiledTemplate:
 def check(document: dict[str, Any], kind: str, expr: str, node: str = "") -> CheckResult:
     """Errors with their column; for field and conclusion rules also the value on each sample session."""
     result = CheckResult()
-    try:
-        template = frame(document)
-    except TemplateError as exc:
-        result.errors = [{"message": "fix the earlier steps first: " + "; ".join(exc.errors), "column": None}]
-        return result
-    fields = [f.get("name") for f in document.get("fields") or [] if isinstance(f, dict) and f.get("name")]
-    if kind == "when":
-        target = template.nodes.get(node)
-        if target is None:
-            result.errors = [{"message": f"unknown node {node!r}", "column": None}]
+    if kind == "when":  # a node's rule reads its source's records only: no need for the rest of the draft
+        source = _node_source(document, node)
+        if source is None:
+            result.errors = [{"message": f"node {node!r} has no source of this draft yet", "column": None}]
             return result
-        vocabulary = record_vocabulary(template.sources[target.source])
+        vocabulary = record_vocabulary(source)
     else:
+        try:
+            template = frame(document)
+        except TemplateError as exc:
+            result.errors = [{"message": "fix the earlier steps first: " + "; ".join(exc.errors), "column": None}]
+            return result
+        fields = [f.get("name") for f in document.get("fields") or [] if isinstance(f, dict) and f.get("name")]
         vocabulary = session_vocabulary(template.nodes, template.sources, fields)
     try:
         expression = compile_expression(expr, kind, vocabulary)
@@ -55,10 +56,33 @@ def check(document: dict[str, Any], kind: str, expr: str, node: str = "") -> Che
         result.errors = [{"message": str(exc), "column": _column(str(exc))}]
         return result
     if kind == "when":
-        result.values = _record_values(template, target.source, expression)
+        try:
+            result.values = _record_values(source, expression)
+        except samples.SampleError as exc:
+            result.note = f"no sample lines: {exc}"
     else:
         result.values, result.note = _session_values(document, expression)
     return result
+
+
+def _node_source(document: dict[str, Any], node: str) -> CompiledSource | None:
+    """The source a node reads, with its fields as dotted paths (what a `when` rule sees)."""
+    nodes = [n for n in document.get("nodes") or [] if isinstance(n, dict) and n.get("name") == node]
+    wanted = nodes[0].get("source") if nodes else None
+    for spec in document.get("sources") or []:
+        if isinstance(spec, dict) and spec.get("name") == wanted and isinstance(spec.get("fields"), dict):
+            time_path = str((spec.get("time") or {}).get("path") or "")
+            fields = {alias: tuple(str(path).split(".")) for alias, path in spec["fields"].items()}
+            try:
+                parse_time = make_time_parser(str(spec["time"]["format"]), spec["time"].get("tz"))
+            except (KeyError, TypeError, ValueError):
+                parse_time = _no_time
+            return CompiledSource(str(wanted), str(spec.get("location") or ""), tuple(time_path.split(".")), parse_time, fields)
+    return None
+
+
+def _no_time(value: object) -> int:
+    raise ValueError("the source's time format is not set yet")
 
 
 def _column(message: str) -> int | None:
@@ -72,15 +96,17 @@ def _shown(value: Any) -> Any:
     return value if isinstance(value, (int, float, str, bool)) or value is None else json.dumps(value, default=str)
 
 
-def _record_values(template: CompiledTemplate, source_name: str, expression: Any) -> list[dict[str, Any]]:
-    source = template.sources[source_name]
+def _record_values(source: CompiledSource, expression: Any) -> list[dict[str, Any]]:
     values = []
     for record in samples.parsed(samples.read_lines(source.location, MAX_VALUES)):
         if not isinstance(record, dict):
             continue
         variables = {alias: dig(record, path) for alias, path in source.fields.items()}
         variables = {k: v for k, v in variables.items() if v is not None}
-        variables["ts"] = dig(record, source.time_path)
+        try:
+            variables["ts"] = source.parse_time(dig(record, source.time_path))
+        except (ValueError, TypeError, OverflowError):
+            pass  # the record would be a rejected line; its rule still shows what it reads
         context = new_context(variables)
         value = context if isinstance(context, RuleFailure) else expression.evaluate(context)
         values.append({"session": json.dumps(record, ensure_ascii=False)[:120], "value": _shown(value)})

@@ -51,8 +51,8 @@ def new_draft(name: str, user: Any, document: dict[str, Any] | None = None) -> D
 
 
 def apply_step(draft: Draft, step: str, part: dict[str, Any]) -> None:
-    """Store one step's part of the document and remember where the analyst is."""
-    draft.document = {**draft.document, **part}
+    """Store one step's part of the document and remember where the analyst is (a section set to None is removed)."""
+    draft.document = {k: v for k, v in {**draft.document, **part}.items() if v is not None}
     draft.step = step
     draft.save(update_fields=["document", "step", "updated_at"])
 
