@@ -19,3 +19,52 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"draft {self.pk} of {self.name}"
+
+
+class Proposal(models.Model):
+    """A document an editor proposes; an admin (not its author) approves it, then activates it as a version."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        ACTIVATED = "activated", "Activated"
+
+    template_name = models.CharField(max_length=100, db_index=True)
+    document = models.JSONField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    base_version = models.PositiveIntegerField(null=True, help_text="The active version when it was proposed.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True)
+    comment = models.TextField(blank=True)
+    version = models.PositiveIntegerField(null=True, help_text="The version it became when activated.")
+
+    class Meta:
+        db_table = "luna_studio_proposal"
+        ordering = ["-created_at", "-pk"]
+
+
+class AuditEntry(models.Model):
+    """One row per proposal, approval, rejection, activation, rollback and restart: who, when, what."""
+
+    class Action(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        ACTIVATED = "activated", "Activated"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+        RESTARTED = "restarted", "Restart requested"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    template_name = models.CharField(max_length=100, db_index=True)
+    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")
+    version = models.PositiveIntegerField(null=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "luna_studio_audit"
+        ordering = ["-at", "-pk"]

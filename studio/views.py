@@ -9,16 +9,16 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
-from django.views.generic import TemplateView
+from django.views.generic import DetailView, ListView, TemplateView
 from formtools.wizard.views import SessionWizardView
 
 from sessions.choices import Role
 from sessions.permissions import RoleRequiredMixin
 from sessions.services import templates, tree
 
-from . import forms
-from .models import Draft
-from .services import drafts, dry_run, samples
+from . import forms, tasks
+from .models import AuditEntry, Draft, Proposal
+from .services import drafts, dry_run, review, samples
 
 
 STEP_TITLES = {"sources": "Sources", "tree": "Behaviour tree", "session": "Session rules", "fields": "Fields and metrics",
@@ -99,17 +99,15 @@ class StudioWizard(RoleRequiredMixin, SessionWizardView):
         return context
 
     def done(self, form_list, **kwargs):
+        """The draft becomes a proposal for an admin to approve and activate (maker/checker)."""
         try:
-            result = templates.save_template(self.draft.document, self.request.user)
+            proposal = review.propose(self.draft, self.request.user)
         except ValidationError as exc:
             messages.error(self.request, "; ".join(exc.messages))
             return redirect(reverse("studio:wizard", kwargs={"pk": self.draft.pk}) + "?step=review")
-        version = result.version
-        verb = "saved as version" if result.created else "is unchanged: still version"
-        messages.success(self.request, f"Template {version.template.name} {verb} {version.number}. "
-                                       + " ".join(result.rollout))
-        self.draft.delete()
-        return redirect("sessions:template", name=version.template.name)
+        messages.success(self.request, f"Proposed {proposal.template_name} (proposal {proposal.pk}); an admin who is "
+                                       f"not you approves and activates it.")
+        return redirect("studio:proposal", pk=proposal.pk)
 
 
 class DryRunFragmentView(RoleRequiredMixin, View):
@@ -121,3 +119,76 @@ class DryRunFragmentView(RoleRequiredMixin, View):
         draft = get_object_or_404(Draft, pk=pk)
         context = dry_run.for_page(draft.document)
         return render(request, "studio/_dry_run.html", context, status=200 if "error" not in context else 400)
+
+
+class ProposalListView(RoleRequiredMixin, ListView):
+    required_role = Role.EDITOR
+    template_name = "studio/proposal_list.html"
+    paginate_by = 50
+    queryset = Proposal.objects.select_related("author", "reviewer")
+
+
+class ProposalView(RoleRequiredMixin, DetailView):
+    """A proposal with its diff; admins approve, reject, activate, and confirm a restart when one is needed."""
+
+    required_role = Role.EDITOR
+    write_role = Role.ADMIN
+    template_name = "studio/proposal_detail.html"
+    queryset = Proposal.objects.select_related("author", "reviewer")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(diff=review.diff(self.object), document_text=drafts.pretty(self.object.document),
+                                         audit=self.object.audit.select_related("actor"), **kwargs)
+
+    def post(self, request, pk: int, action: str):
+        proposal = self.get_object()
+        comment = request.POST.get("comment", "")[:2000]
+        try:
+            if action == "approve":
+                review.approve(proposal, request.user, comment)
+                messages.success(request, "Approved; activate it to make it the template's version.")
+            elif action == "reject":
+                review.reject(proposal, request.user, comment)
+                messages.success(request, "Rejected.")
+            elif action == "activate":
+                activation = review.activate(proposal, request.user)
+                messages.success(request, f"Activated as version {activation.version.number}: {activation.outcome}. "
+                                          + " ".join(activation.messages))
+            elif action == "restart":
+                task = tasks.restart_template_job.delay(proposal.template_name, request.user.pk)
+                messages.success(request, f"Restart queued (task {task.id}): the job stops with a savepoint and starts "
+                                          f"the new version; follow it on the Jobs page.")
+        except (review.ReviewError, ValidationError) as exc:
+            messages.error(request, str(exc) if isinstance(exc, review.ReviewError) else "; ".join(exc.messages))
+        return redirect("studio:proposal", pk=proposal.pk)
+
+
+class AuditView(RoleRequiredMixin, ListView):
+    required_role = Role.EDITOR
+    template_name = "studio/audit.html"
+    paginate_by = 100
+
+    def get_queryset(self):
+        rows = AuditEntry.objects.select_related("actor")
+        name = self.request.GET.get("template", "")
+        return rows.filter(template_name=name) if name else rows
+
+
+class VersionsView(RoleRequiredMixin, TemplateView):
+    """A template's versions with author, time and the diff from the one before; admins roll back."""
+
+    required_role = Role.EDITOR
+    write_role = Role.ADMIN
+    template_name = "studio/versions.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(versions=review.version_diffs(kwargs["name"]), **kwargs)
+
+    def post(self, request, name: str):
+        try:
+            activation = review.rollback(name, int(request.POST.get("version", "0")), request.user)
+            messages.success(request, f"Rolled back: version {activation.version.number} now holds that document "
+                                      f"({activation.outcome}). " + " ".join(activation.messages))
+        except (review.ReviewError, ValueError) as exc:
+            messages.error(request, str(exc))
+        return redirect("studio:versions", name=name)

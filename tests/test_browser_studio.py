@@ -1,5 +1,6 @@
 """The studio in a real browser: the worked example of SPEC §1 built from the demo logs through the wizard,
-fields picked by clicking sample values, the tree previewed, rules checked as typed, dry run, saved."""
+fields picked by clicking sample values, the tree previewed, rules checked as typed, dry run, proposed by an
+editor, approved and activated by an admin."""
 import pytest
 
 from sessions.models import AnalysisTemplate
@@ -118,8 +119,19 @@ def test_an_editor_builds_the_worked_example_in_the_wizard(page, live_server, us
     assert "delivered" in conclusions and "abandoned" in conclusions
     assert page.locator(".dry-run-session").count() >= 40
     page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
-    _submit(page)
+    _submit(page)  # the editor proposes
 
-    assert "/templates/mobile-pay/" in page.url
-    assert "saved as version 1" in page.inner_text(".messages")
+    assert "/studio/proposals/" in page.url and "Proposed" in page.inner_text("#proposal-status")
+    assert page.locator("#approve").count() == 0, "an editor cannot approve"
+    proposal_url = page.url
+    page.context.clear_cookies()
+    login(page, live_server, "admin", PASSWORD)
+    page.goto(proposal_url)
+    with page.expect_navigation():
+        page.click("#approve")
+    with page.expect_navigation():
+        page.click("#activate")
+    assert "Activated as version 1: no running job" in page.inner_text(".messages")
     assert AnalysisTemplate.objects.get(name="mobile-pay").versions.get().document == demo_document
+    page.goto(f"{live_server.url}/studio/audit/")
+    assert page.locator("#audit tbody tr").count() == 3

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sessions.models import AnalysisTemplate
-from studio.models import Draft
+from studio.models import Draft, Proposal
 from tests.studio_support import demo_logs, node_rows, source_rows, step_data  # noqa: F401 — fixture
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +47,10 @@ def test_the_wizard_builds_the_demo_template_step_by_step(editor_client, demo_lo
     fragment = editor_client.get(f"{_url(draft)}dry-run/")
     assert fragment.status_code == 200 and b"dry-run-conclusions" in fragment.content and b"class=\"tree\"" in fragment.content
     r = _post(editor_client, draft, "review", {})
-    assert r.status_code == 302 and r.url == "/templates/mobile-pay/"
-    assert AnalysisTemplate.objects.get(name="mobile-pay").versions.count() == 1
+    proposal = Proposal.objects.get()
+    assert r.status_code == 302 and r.url == f"/studio/proposals/{proposal.pk}/"
+    assert proposal.document == draft.document and proposal.status == "proposed"
+    assert not AnalysisTemplate.objects.filter(name="mobile-pay").exists(), "nothing is active before an admin activates it"
     assert not Draft.objects.filter(pk=draft.pk).exists()
 
 

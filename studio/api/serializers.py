@@ -1,7 +1,7 @@
 """Studio API shapes (documented in the OpenAPI schema)."""
 from rest_framework import serializers
 
-from ..models import Draft
+from ..models import AuditEntry, Draft, Proposal
 from ..services.checks import KINDS
 
 
@@ -88,3 +88,42 @@ class DryRunSerializer(serializers.Serializer):
     orphans = serializers.IntegerField()
     late = serializers.IntegerField()
     sessions = DryRunSessionSerializer(many=True)
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True, default=None)
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True, default=None)
+
+    class Meta:
+        model = Proposal
+        fields = ["id", "template_name", "status", "author", "created_at", "base_version", "reviewer", "reviewed_at",
+                  "comment", "version", "document"]
+        read_only_fields = fields
+
+
+class ReviewCommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class ActivationSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=["hot update", "restart needed", "no running job"])
+    messages = serializers.ListField(child=serializers.CharField())
+
+
+class RollbackSerializer(serializers.Serializer):
+    template = serializers.CharField(max_length=100)
+    version = serializers.IntegerField(min_value=1)
+
+
+class TaskSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+
+
+class AuditSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "at", "actor", "action", "template_name", "proposal", "version", "detail"]
+        read_only_fields = fields

@@ -1,10 +1,13 @@
-"""API routes: /api/studio/drafts/, /api/studio/check/, /api/studio/samples/, /api/studio/tree/."""
+"""API routes: /api/studio/drafts/, check/, samples/, tree/, proposals/, audit/, rollback/."""
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import review, views
 
 router = DefaultRouter()
 router.register("studio/drafts", views.DraftViewSet, basename="studio-draft")
+router.register("studio/proposals", review.ProposalViewSet, basename="studio-proposal")
+router.register("studio/audit", review.AuditViewSet, basename="studio-audit")
+router.register("studio/rollback", review.RollbackViewSet, basename="studio-rollback")
 router.register("studio", views.StudioViewSet, basename="studio")
 
 urlpatterns = router.urls

@@ -98,10 +98,13 @@ def active_document(name: str) -> dict[str, Any] | None:
 
 def diff(document: dict[str, Any]) -> str:
     """Unified diff of the readable JSON against the template's current version (empty for a new template)."""
-    before = active_document(document.get("name", ""))
+    return unified(active_document(document.get("name", "")), document, "active version", "draft")
+
+
+def unified(before: dict[str, Any] | None, after: dict[str, Any], old_name: str, new_name: str) -> str:
     old = templates.dump_document(before).splitlines() if before else []
-    new = templates.dump_document(document).splitlines()
-    return "\n".join(difflib.unified_diff(old, new, "active version", "draft", lineterm=""))
+    new = templates.dump_document(after).splitlines()
+    return "\n".join(difflib.unified_diff(old, new, old_name, new_name, lineterm=""))
 
 
 def field_lines(fields: dict[str, str]) -> str:
