@@ -68,3 +68,34 @@ class AuditEntry(models.Model):
     class Meta:
         db_table = "luna_studio_audit"
         ordering = ["-at", "-pk"]
+
+
+class Backtest(models.Model):
+    """A draft run over a time range of the stored input next to the live version. Its sessions live only in
+    `result` (the scratch namespace): nothing is written to the live session tables. Deleted after
+    LUNA_STUDIO_BACKTEST_KEEP_HOURS."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    template_name = models.CharField(max_length=100)
+    document = models.JSONField(help_text="The draft's document when the backtest was asked for.")
+    live_version = models.PositiveIntegerField()
+    start_ms = models.BigIntegerField()
+    end_ms = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveIntegerField(default=0, help_text="Lines correlated so far (both versions).")
+    total = models.PositiveIntegerField(default=0, help_text="Lines to correlate (both versions).")
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "luna_studio_backtest"
+        ordering = ["-created_at", "-pk"]

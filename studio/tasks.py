@@ -11,3 +11,10 @@ def restart_template_job(name: str, user_id: int) -> dict[str, Any]:
 
     user = get_user_model().objects.get(pk=user_id)
     return {"template": name, "message": review.restart(name, user)}
+
+
+@shared_task
+def run_backtest(backtest_id: int) -> str:
+    from .services import backtest
+
+    return backtest.run(backtest_id)

@@ -7,14 +7,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.logic.template import CompiledTemplate, TemplateError, compile_template
 from sessions.services.demo_data.files import merge_in_time_order
 
 from . import samples
 
-MAX_LINES_PER_SOURCE = 2000
-MAX_SECONDS = 5.0
 
 
 @dataclass
@@ -31,8 +31,11 @@ class DryRun:
     template: CompiledTemplate | None = None
 
 
-def run(document: dict[str, Any], lines_per_source: int = MAX_LINES_PER_SOURCE, seconds: float = MAX_SECONDS) -> DryRun:
-    """Correlate the first lines of every source; raises TemplateError / SampleError for a draft that cannot run."""
+def run(document: dict[str, Any], lines_per_source: int | None = None, seconds: float | None = None) -> DryRun:
+    """Correlate the first lines of every source; raises TemplateError / SampleError for a draft that cannot run.
+    Bounds: LUNA_STUDIO_DRY_RUN_LINES per source and LUNA_STUDIO_DRY_RUN_SECONDS unless given."""
+    lines_per_source = lines_per_source or settings.LUNA_STUDIO_DRY_RUN_LINES
+    seconds = seconds or settings.LUNA_STUDIO_DRY_RUN_SECONDS
     template = compile_template(document)
     streams = {name: samples.read_lines(source.location, lines_per_source) for name, source in template.sources.items()}
     result = DryRun(template=template)

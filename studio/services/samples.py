@@ -54,15 +54,20 @@ def directories() -> list[str]:
     return found
 
 
-def read_lines(location: str, limit: int = MAX_LINES) -> list[str]:
-    """The first lines of the directory's files (oldest name first), confined to the allowed data roots."""
+def source_files(location: str) -> list[Path]:
+    """The complete files of a source directory (hidden files are still being written), confined to the data roots."""
     if not location or not source_locations.is_allowed(location, source_locations.allowed_roots()):
         raise SampleError(f"{location!r} is outside the allowed data roots; pick a directory under the data directory.")
     path = Path(location) if os.path.isabs(location) else Path(settings.LUNA_DATA_DIR) / location
     if not path.is_dir():
         raise SampleError(f"{location!r} is not a directory under the data directory.")
+    return sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def read_lines(location: str, limit: int = MAX_LINES) -> list[str]:
+    """The first lines of the directory's files (oldest name first)."""
     lines: list[str] = []
-    for file in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for file in source_files(location):
         with file.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 if line.strip():

@@ -1,0 +1,73 @@
+"""Backtest: a draft that changes one conclusion rule reports exactly the sessions whose conclusion changes."""
+import copy
+
+import pytest
+
+from jobs.sessionize.logic.template import compile_template
+from studio.models import Backtest, Draft
+from studio.services import backtest
+from tests.studio_support import demo_logs  # noqa: F401 — fixture
+
+pytestmark = pytest.mark.django_db
+ALL_TIME = (0, 2**62)
+
+
+def _changed_rule(document):
+    """`delivered` no longer needs the channel callback."""
+    draft = copy.deepcopy(document)
+    rule = next(c for c in draft["conclusions"] if c["name"] == "delivered")
+    rule["when"] = "has(delivery) && delivery.count == 1"
+    return draft
+
+
+def test_exactly_the_sessions_whose_conclusion_changes(demo_logs, demo_document):
+    result = backtest.compare(_changed_rule(demo_document), demo_document, *ALL_TIME)
+    live = compile_template(demo_document)
+    expected = set()  # independently: sessions with exactly one delivery and no callback
+    for key, doc in backtest.correlate(live, backtest.input_lines(live, *ALL_TIME, 10**6), lambda n: None).items():
+        nodes = [n["node"] for n in doc["nodes"]]
+        if nodes.count("delivery") == 1 and "callback" not in nodes:
+            expected.add(key)
+    assert expected, "the demo logs have sessions missing their callback"
+    assert {(c["session_key"], c["start_ms"]) for c in result["changed"]} == expected
+    assert all("delivered" in c["after"] and "delivered" not in c["before"] for c in result["changed"])
+    assert result["after"]["delivered"] - result["before"].get("delivered", 0) == len(expected)
+    assert result["sessions_before"] == result["sessions_after"]
+
+
+def test_an_unchanged_draft_changes_nothing_and_the_range_bounds_the_input(demo_logs, demo_document):
+    result = backtest.compare(demo_document, demo_document, *ALL_TIME)
+    assert result["changed"] == [] and result["before"] == result["after"] and result["lines"] > 200
+    first = min(d["start_ms"] for d in backtest.correlate(compile_template(demo_document),
+                                                           backtest.input_lines(compile_template(demo_document), *ALL_TIME, 10**6),
+                                                           lambda n: None).values())
+    narrow = backtest.compare(demo_document, demo_document, first, first + 600_000)
+    assert 0 < narrow["lines"] < result["lines"]
+    with pytest.raises(backtest.BacktestError, match="narrow it"):
+        backtest.compare(demo_document, demo_document, *ALL_TIME, max_lines=10)
+
+
+def test_the_task_runs_a_request_keeps_sessions_out_of_the_live_tables_and_can_be_canceled(demo_logs, demo_template, demo_document, users):
+    from sessions.models import Session
+
+    draft = Draft.objects.create(name="mobile-pay", document=_changed_rule(demo_document))
+    sessions_before = Session.objects.count()
+    item = backtest.request(draft, *ALL_TIME, users["editor"])
+    assert backtest.run(item.pk) == "done"
+    item.refresh_from_db()
+    assert item.status == "done" and item.result["changed"] and item.progress > 0
+    assert Session.objects.count() == sessions_before, "a backtest never writes live sessions"
+    other = backtest.request(draft, *ALL_TIME, users["editor"])
+    assert backtest.cancel(other) and backtest.run(other.pk) == "canceled"
+
+
+def test_old_backtests_are_cleaned_up(demo_logs, demo_template, demo_document, users, settings):
+    draft = Draft.objects.create(name="mobile-pay", document=demo_document)
+    old = backtest.request(draft, *ALL_TIME, users["editor"])
+    settings.LUNA_STUDIO_BACKTEST_KEEP_HOURS = 0
+    assert backtest.cleanup() == 1 and not Backtest.objects.filter(pk=old.pk).exists()
+
+
+def test_a_backtest_needs_a_live_version(demo_logs, demo_document, users):
+    with pytest.raises(backtest.BacktestError, match="no active version"):
+        backtest.request(Draft.objects.create(name="mobile-pay", document=demo_document), *ALL_TIME, users["editor"])
