@@ -1,7 +1,7 @@
 """Studio routes (console)."""
 from django.urls import path, re_path
 
-from . import views
+from . import backtest_views, views
 
 app_name = "studio"
 urlpatterns = [
@@ -13,5 +13,8 @@ urlpatterns = [
     re_path(r"^studio/proposals/(?P<pk>\d+)/(?P<action>approve|reject|activate|restart)/$", views.ProposalView.as_view(),
             name="proposal_action"),
     path("studio/audit/", views.AuditView.as_view(), name="audit"),
+    path("studio/drafts/<int:pk>/backtest/", backtest_views.BacktestRequestView.as_view(), name="backtest_request"),
+    path("studio/backtests/<int:pk>/", backtest_views.BacktestView.as_view(), name="backtest"),
+    path("studio/backtests/<int:pk>/sessions/<int:index>/", backtest_views.BacktestSessionView.as_view(), name="backtest_session"),
     path("studio/templates/<str:name>/versions/", views.VersionsView.as_view(), name="versions"),
 ]

@@ -71,3 +71,31 @@ def test_old_backtests_are_cleaned_up(demo_logs, demo_template, demo_document, u
 def test_a_backtest_needs_a_live_version(demo_logs, demo_document, users):
     with pytest.raises(backtest.BacktestError, match="no active version"):
         backtest.request(Draft.objects.create(name="mobile-pay", document=demo_document), *ALL_TIME, users["editor"])
+
+
+@pytest.fixture
+def eager_backtests(monkeypatch):
+    from studio import tasks
+
+    monkeypatch.setattr(tasks.run_backtest, "delay", lambda pk: backtest.run(pk))
+
+
+def test_backtest_page_and_api(demo_logs, demo_template, demo_document, editor_client, viewer_client, eager_backtests):
+    draft = Draft.objects.create(name="mobile-pay", document=_changed_rule(demo_document))
+    r = editor_client.post(f"/studio/drafts/{draft.pk}/backtest/", {"start": "2000-01-01T00:00", "end": "2200-01-01T00:00"})
+    item = Backtest.objects.get()
+    assert r.status_code == 302 and r.url == f"/studio/backtests/{item.pk}/"
+    page = editor_client.get(r.url)
+    assert page.status_code == 200 and b"backtest-changed" in page.content
+    assert len(page.context["changed"]) == len(item.result["changed"]) > 0
+    side = editor_client.get(f"/studio/backtests/{item.pk}/sessions/0/")
+    assert side.status_code == 200 and side.content.count(b'class="card side"') == 2 and b"Paid and delivered" in side.content
+    assert editor_client.get(f"/studio/backtests/{item.pk}/sessions/9999/").status_code == 404
+    api = editor_client.post("/api/studio/backtests/", {"draft": draft.pk, "start_ms": 0, "end_ms": 2**62}, content_type="application/json")
+    assert api.status_code == 202
+    done = editor_client.get(f"/api/studio/backtests/{api.json()['id']}/").json()
+    assert done["status"] == "done" and done["result"]["changed"] == item.result["changed"]
+    bad = editor_client.post("/api/studio/backtests/", {"draft": draft.pk, "start_ms": 5, "end_ms": 1}, content_type="application/json")
+    assert bad.status_code == 400 and "ends before it starts" in bad.json()["detail"]
+    assert editor_client.post(f"/studio/drafts/{draft.pk}/backtest/", {"start": "yesterday", "end": ""}).status_code == 302
+    assert viewer_client.get(f"/studio/backtests/{item.pk}/").status_code == 403

@@ -66,7 +66,7 @@ def reason_kind(reason: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Row:
+class TreeRow:
     """A session document's node row in the shape the session page's tree reads (sessions.services.tree.EventRow)."""
 
     node: str
@@ -93,7 +93,7 @@ def for_page(document: dict[str, Any]) -> dict[str, Any]:
         return {"error": str(exc)}
     shown = []
     for doc in result.sessions[:MAX_SHOWN]:
-        rows = [_Row(r["node"], r["seq"], r["source"], r["ts"], r["supplement"], r["raw"]) for r in doc["nodes"]]
+        rows = [TreeRow(r["node"], r["seq"], r["source"], r["ts"], r["supplement"], r["raw"]) for r in doc["nodes"]]
         shown.append({"doc": doc, "roots": build_tree(document.get("nodes") or [], rows, doc["start_ms"])})
     return {"run": result, "shown": shown, "conclusions": result.conclusions.most_common(),
             "rejected": result.rejected.most_common(), "rule_errors": result.rule_errors.most_common()}
