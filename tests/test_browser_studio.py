@@ -89,9 +89,11 @@ def test_an_editor_builds_the_worked_example_in_the_wizard(page, live_server, us
         page.click("#new-draft button[type=submit]")
 
     _build_sources(page, demo_document)
+    page.screenshot(path=str(tmp_path / "sources.png"), full_page=True)
     _submit(page)
     assert "Behaviour tree" in page.inner_text("h1"), page.inner_text("main")[:2000]
     _build_tree(page, demo_document)
+    page.screenshot(path=str(tmp_path / "tree.png"), full_page=True)
     _submit(page)
 
     session = demo_document["session"]
@@ -119,6 +121,7 @@ def test_an_editor_builds_the_worked_example_in_the_wizard(page, live_server, us
     assert "delivered" in conclusions and "abandoned" in conclusions
     assert page.locator(".dry-run-session").count() >= 40
     page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+    assert (tmp_path / "review.png").stat().st_size > 10_000
     _submit(page)  # the editor proposes
 
     assert "/studio/proposals/" in page.url and "Proposed" in page.inner_text("#proposal-status")
