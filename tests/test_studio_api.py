@@ -72,3 +72,12 @@ def test_the_schema_documents_every_studio_operation(viewer_client):
 def test_bad_check_requests_are_4xx(editor_client, draft, body):
     r = editor_client.post("/api/studio/check/", body, content_type="application/json")
     assert r.status_code in (200, 400, 404)
+
+
+def test_a_draft_keeps_its_template_name(editor_client, draft, demo_document):
+    r = editor_client.put(f"/api/studio/drafts/{draft.pk}/", {"document": dict(demo_document, name="elsewhere")},
+                          content_type="application/json")
+    assert r.status_code == 200 and r.json()["document"]["name"] == "mobile-pay" and r.json()["name"] == "mobile-pay"
+    deep = editor_client.put(f"/api/studio/drafts/{draft.pk}/", '{"document": ' + "[" * 40 + "]" * 40 + "}",
+                             content_type="application/json")
+    assert deep.status_code == 400

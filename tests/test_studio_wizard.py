@@ -3,6 +3,7 @@ import copy
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from sessions.models import AnalysisTemplate
 from studio.models import Draft, Proposal
@@ -117,3 +118,15 @@ def test_the_review_diff_is_against_the_active_version(editor_client, demo_logs,
     page = editor_client.get(_url(draft))
     diff = page.context["diff"]
     assert '-      "severity": "low",' in diff and '+      "severity": "high",' in diff
+
+
+@hsettings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(step=st.sampled_from(["sources", "tree", "session", "fields", "conclusions", "dimensions", "review"]),
+       values=st.dictionaries(st.sampled_from(["0-name", "0-location", "0-time_format", "0-field_paths", "0-parent", "0-when",
+                                               "0-expr", "key", "gap", "complete_when", "TOTAL_FORMS", "dimensions"]),
+                              st.text(max_size=30)))
+def test_any_step_input_is_a_page_or_a_4xx_never_a_500(editor_client, step, values):
+    draft = Draft.objects.create(name="fuzz", document={"name": "fuzz"})
+    data = {f"studio_draft_{draft.pk}-current_step": step, f"{step}-INITIAL_FORMS": "0", f"{step}-TOTAL_FORMS": "1"}
+    data.update({f"{step}-{k}": v for k, v in values.items()})
+    assert editor_client.post(_url(draft), data).status_code in (200, 302, 400)

@@ -11,7 +11,7 @@ class DraftSerializer(serializers.ModelSerializer):
     class Meta:
         model = Draft
         fields = ["id", "name", "owner", "document", "step", "created_at", "updated_at"]
-        read_only_fields = ["id", "owner", "step", "created_at", "updated_at"]
+        read_only_fields = ["id", "name", "owner", "step", "created_at", "updated_at"]
 
 
 class NewDraftSerializer(serializers.Serializer):

@@ -37,7 +37,11 @@ class DraftViewSet(RoleViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModel
         return Response(serializers.DraftSerializer(draft).data, status=201)
 
     def perform_update(self, serializer):
-        _check_document(serializer.validated_data.get("document"))
+        """The document's name stays the draft's (a draft belongs to one template)."""
+        document = serializer.validated_data.get("document")
+        _check_document(document)
+        if isinstance(document, dict):
+            serializer.validated_data["document"] = {**document, "name": serializer.instance.name}
         serializer.save()
 
     @extend_schema(request=None, responses=serializers.DryRunSerializer)
