@@ -81,3 +81,15 @@ def test_a_draft_keeps_its_template_name(editor_client, draft, demo_document):
     deep = editor_client.put(f"/api/studio/drafts/{draft.pk}/", '{"document": ' + "[" * 40 + "]" * 40 + "}",
                              content_type="application/json")
     assert deep.status_code == 400
+
+
+@hsettings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=st.dictionaries(st.sampled_from(["name", "time", "fields", "location"]),
+                              st.one_of(st.text(max_size=10), st.integers(), st.none(), st.just({"format": 1}),
+                                        st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))))
+def test_a_malformed_page_document_is_never_a_500(editor_client, draft, source):
+    document = {"name": "x", "sources": [dict(source, name="s")], "nodes": [{"name": "n", "source": "s"}]}
+    for kind in ("when", "field"):
+        r = editor_client.post("/api/studio/check/", {"expr": "a == 1", "kind": kind, "draft": draft.pk, "node": "n",
+                                                      "document": document}, content_type="application/json")
+        assert r.status_code == 200

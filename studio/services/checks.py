@@ -71,10 +71,11 @@ def _node_source(document: dict[str, Any], node: str) -> CompiledSource | None:
     wanted = nodes[0].get("source") if nodes else None
     for spec in document.get("sources") or []:
         if isinstance(spec, dict) and spec.get("name") == wanted and isinstance(spec.get("fields"), dict):
-            time_path = str((spec.get("time") or {}).get("path") or "")
+            time = spec.get("time") if isinstance(spec.get("time"), dict) else {}
+            time_path = str(time.get("path") or "")
             fields = {alias: tuple(str(path).split(".")) for alias, path in spec["fields"].items()}
             try:
-                parse_time = make_time_parser(str(spec["time"]["format"]), spec["time"].get("tz"))
+                parse_time = make_time_parser(str(time["format"]), time.get("tz"))
             except (KeyError, TypeError, ValueError):
                 parse_time = _no_time
             return CompiledSource(str(wanted), str(spec.get("location") or ""), tuple(time_path.split(".")), parse_time, fields)
