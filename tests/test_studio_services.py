@@ -91,3 +91,8 @@ def test_dry_run_counts_sessions_conclusions_and_rejections(demo_logs, demo_docu
 def test_dry_run_is_bounded_in_lines(demo_logs, demo_document):
     run = dry_run.run(demo_document, lines_per_source=10)
     assert run.lines <= 40 and "first 10 lines" in run.truncated
+
+
+def test_a_rule_reading_a_computed_field_sees_its_real_value(demo_logs, demo_document):
+    values = [v["value"] for v in checks.check(demo_document, "conclusion", "pay_ms").values]
+    assert any(isinstance(v, float) and v > 0 for v in values), values

@@ -117,8 +117,8 @@
         return node;
       });
     } else if (step === "fields") {
-      doc.fields = rows().filter(live).map((row) => ({name: input(row, "name").value, expr: "true", type: "string"}))
-        .filter((f) => f.name);
+      doc.fields = rows().filter(live).map((row) => ({name: input(row, "name").value, expr: input(row, "expr").value,
+                                                      type: input(row, "type").value})).filter((f) => f.name && f.expr);
     }
     return doc;
   }

@@ -1,9 +1,13 @@
 """Check one rule as it is typed: compile it against the draft's own vocabulary (the job's compiler) and show
 its value on the sample sessions of a dry run, so the analyst sees what the rule does before saving."""
+import functools
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.conf import settings
 
 from jobs.sessionize.logic.expressions import ExpressionError, RuleFailure, compile_expression, new_context
 from jobs.sessionize.logic.records import dig
@@ -15,6 +19,7 @@ from jobs.sessionize.logic.template import (
 from . import dry_run, samples
 
 KINDS = ("field", "conclusion", "when")
+SAMPLE_CACHE_SECONDS = 30
 MAX_VALUES = 20
 _COLUMN = re.compile(r"column (\d+)|<input>:\d+:(\d+)")
 
@@ -117,7 +122,7 @@ def _record_values(source: CompiledSource, expression: Any) -> list[dict[str, An
 def _session_values(document: dict[str, Any], expression: Any) -> tuple[list[dict[str, Any]], str]:
     """The rule on each session of a dry run of the draft (the draft's own rules included, as the job would)."""
     try:
-        run = dry_run.run(document, lines_per_source=500, seconds=2.0)
+        run = _sample_run(json.dumps(document, sort_keys=True), settings.LUNA_DATA_DIR, int(time.time() // SAMPLE_CACHE_SECONDS))
     except (TemplateError, samples.SampleError) as exc:
         return [], f"no sample sessions: {exc}"
     values = []
@@ -126,6 +131,12 @@ def _session_values(document: dict[str, Any], expression: Any) -> tuple[list[dic
         value = context if isinstance(context, RuleFailure) else expression.evaluate(context)
         values.append({"session": doc["session_key"], "value": _shown(value)})
     return values, ""
+
+
+@functools.lru_cache(maxsize=16)
+def _sample_run(document_json: str, data_dir: str, period: int) -> dry_run.DryRun:
+    """A small dry run per draft document, reused while the analyst types (sample files are re-read each period)."""
+    return dry_run.run(json.loads(document_json), lines_per_source=500, seconds=2.0)
 
 
 def session_context(template: CompiledTemplate, doc: dict[str, Any]) -> dict[str, Any]:
