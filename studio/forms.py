@@ -51,6 +51,9 @@ class DraftForm(forms.Form):
 class SourceForm(DraftForm):
     name = forms.RegexField(regex=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=60)
     location = forms.CharField(max_length=500, help_text="A directory under the data directory.")
+    topic = forms.CharField(max_length=249, required=False, label="Kafka topic",
+                            help_text="Production input when Kafka is configured (else the source's name); "
+                                      "samples come from the directory.")
     time_path = forms.CharField(max_length=200, label="Time field (dotted path)")
     time_format = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"list": "studio-time-formats"}), help_text="epoch_s, epoch_ms, iso8601 or a strftime pattern")
     tz = forms.CharField(max_length=10, required=False, label="Zone", help_text="For times without an offset, e.g. +08:00")
@@ -214,7 +217,8 @@ def to_part(step: str, data: Any) -> dict[str, Any]:
     if step == "sources":
         return {"sources": [{"name": r["name"], "location": r["location"], "format": "json",
                              "time": {"path": r["time_path"], "format": r["time_format"], **({"tz": r["tz"]} if r.get("tz") else {})},
-                             "fields": r.get("field_paths") or {}} for r in data]}
+                             "fields": r.get("field_paths") or {}, **({"topic": r["topic"]} if r.get("topic") else {})}
+                            for r in data]}
     if step == "tree":
         nodes = []
         for r in data:
@@ -245,7 +249,8 @@ def initial(step: str, document: dict[str, Any]) -> Any:
     if step == "sources":
         return [{"name": s.get("name"), "location": s.get("location"), "time_path": (s.get("time") or {}).get("path"),
                  "time_format": (s.get("time") or {}).get("format"), "tz": (s.get("time") or {}).get("tz", ""),
-                 "field_paths": drafts.field_lines(s.get("fields") or {})} for s in document.get("sources") or []]
+                 "field_paths": drafts.field_lines(s.get("fields") or {}), "topic": s.get("topic", "")}
+                for s in document.get("sources") or []]
     if step == "tree":
         return [{"name": n.get("name"), "label": n.get("label", ""), "source": n.get("source"), "parent": n.get("parent") or "",
                  "when": n.get("when") or "", "many": bool(n.get("many")), "join_on": (n.get("join") or {}).get("on", ""),

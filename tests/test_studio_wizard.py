@@ -57,11 +57,15 @@ def test_the_wizard_builds_the_demo_template_step_by_step(editor_client, demo_lo
 
 def test_a_draft_resumes_at_its_step_with_its_values(editor_client, demo_logs, demo_document):
     draft = _new_draft(editor_client)
-    _post(editor_client, draft, "sources", source_rows(demo_document))
+    rows = source_rows(demo_document)
+    rows[0]["topic"] = "billing-events"
+    _post(editor_client, draft, "sources", rows)
+    draft.refresh_from_db()
+    assert draft.document["sources"][0]["topic"] == "billing-events" and "topic" not in draft.document["sources"][1]
     page = editor_client.get(_url(draft))
     assert page.context["wizard"]["steps"].current == "tree"
     back = editor_client.get(_url(draft) + "?step=sources")
-    assert b"mobile-pay/billing" in back.content and b"order_id = order.id" in back.content
+    assert b"mobile-pay/billing" in back.content and b"order_id = order.id" in back.content and b"billing-events" in back.content
 
 
 def test_a_step_refuses_a_time_format_that_fails_on_the_samples(editor_client, demo_logs, demo_document):
