@@ -121,3 +121,19 @@ def test_self_approval_through_the_page_is_refused_with_a_message(users, admin_c
     assert r.status_code == 403
     r = admin_client_luna.post(f"/api/studio/proposals/{own.pk}/approve/")
     assert r.status_code == 403 and "own proposal" in r.json()["detail"]
+
+
+def test_restart_is_queued_only_for_an_activated_proposal(proposal, users, admin_client_luna, monkeypatch):
+    from studio import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.restart_template_job, "delay", lambda name, user_id: queued.append((name, user_id)) or
+                        type("Result", (), {"id": "task-1"})())
+    assert admin_client_luna.post(f"/api/studio/proposals/{proposal.pk}/restart/").status_code == 400
+    review.approve(proposal, users["admin"])
+    review.activate(proposal, users["admin"])
+    r = admin_client_luna.post(f"/api/studio/proposals/{proposal.pk}/restart/")
+    assert r.status_code == 202 and r.json() == {"task_id": "task-1"}
+    page = admin_client_luna.post(f"/studio/proposals/{proposal.pk}/restart/", follow=True)
+    assert b"Restart queued (task task-1)" in page.content
+    assert queued == [("mobile-pay", users["admin"].pk)] * 2
