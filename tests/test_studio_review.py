@@ -137,3 +137,11 @@ def test_restart_is_queued_only_for_an_activated_proposal(proposal, users, admin
     page = admin_client_luna.post(f"/studio/proposals/{proposal.pk}/restart/", follow=True)
     assert b"Restart queued (task task-1)" in page.content
     assert queued == [("mobile-pay", users["admin"].pk)] * 2
+
+
+def test_versions_api_gives_each_version_with_its_diff(proposal, users, editor_client):
+    review.approve(proposal, users["admin"])
+    review.activate(proposal, users["admin"])
+    rows = editor_client.get("/api/studio/versions/", {"template": "mobile-pay"}).json()
+    assert [r["number"] for r in rows] == [1] and rows[0]["author"] == "admin" and '+  "name": "mobile-pay",' in rows[0]["diff"]
+    assert editor_client.get("/api/studio/versions/", {"template": "nope"}).status_code == 404

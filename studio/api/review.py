@@ -4,7 +4,8 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers as drf_serializers
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from sessions.api.views import RoleViewSetMixin
@@ -113,3 +114,26 @@ class RollbackViewSet(RoleViewSetMixin, viewsets.ViewSet):
         except review.ReviewError as exc:
             raise ValidationError({"detail": str(exc)}) from None
         return _activation(activation)
+
+
+class VersionDiffSerializer(drf_serializers.Serializer):
+    number = drf_serializers.IntegerField()
+    author = drf_serializers.CharField(allow_null=True)
+    created_at = drf_serializers.DateTimeField()
+    diff = drf_serializers.CharField(help_text="Unified diff of the readable JSON from the version before")
+
+
+@extend_schema(tags=["studio"])
+class VersionViewSet(RoleViewSetMixin, viewsets.ViewSet):
+    """A template's versions, newest first, each with author, time and the diff from the one before."""
+
+    read_role = Role.EDITOR
+
+    @extend_schema(parameters=[OpenApiParameter("template", str, required=True)], responses=VersionDiffSerializer(many=True))
+    def list(self, request):
+        name = request.query_params.get("template", "")
+        rows = review.version_diffs(name)
+        if not rows:
+            raise NotFound(f"no template {name!r}")
+        return Response([{"number": v.number, "author": v.created_by.username if v.created_by else None,
+                          "created_at": v.created_at, "diff": diff} for v, diff in rows])

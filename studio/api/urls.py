@@ -8,6 +8,7 @@ router.register("studio/drafts", views.DraftViewSet, basename="studio-draft")
 router.register("studio/proposals", review.ProposalViewSet, basename="studio-proposal")
 router.register("studio/audit", review.AuditViewSet, basename="studio-audit")
 router.register("studio/backtests", backtests.BacktestViewSet, basename="studio-backtest")
+router.register("studio/versions", review.VersionViewSet, basename="studio-version")
 router.register("studio/rollback", review.RollbackViewSet, basename="studio-rollback")
 router.register("studio", views.StudioViewSet, basename="studio")
 
