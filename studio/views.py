@@ -95,7 +95,8 @@ class StudioWizard(RoleRequiredMixin, SessionWizardView):
         if step in ("tree", "session"):
             context["tree_roots"] = tree.build_tree(document.get("nodes") or [], [], 0)
         if step == "review":
-            context.update(document_text=drafts.pretty(document), diff=drafts.diff(document))
+            context.update(document_text=drafts.pretty(document), diff=drafts.diff(document),
+                           has_live=drafts.active_document(self.draft.name) is not None)
         return context
 
     def done(self, form_list, **kwargs):

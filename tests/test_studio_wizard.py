@@ -134,3 +134,12 @@ def test_any_step_input_is_a_page_or_a_4xx_never_a_500(editor_client, step, valu
     data = {f"studio_draft_{draft.pk}-current_step": step, f"{step}-INITIAL_FORMS": "0", f"{step}-TOTAL_FORMS": "1"}
     data.update({f"{step}-{k}": v for k, v in values.items()})
     assert editor_client.post(_url(draft), data).status_code in (200, 302, 400)
+
+
+def test_the_review_step_offers_a_backtest_only_against_an_active_version(editor_client, demo_logs, demo_document):
+    draft = Draft.objects.create(name="mobile-pay", document=demo_document, step="review")
+    assert b"start-backtest" not in editor_client.get(_url(draft)).content
+    from sessions.services.templates import save_template_version
+
+    save_template_version(demo_document)
+    assert b"start-backtest" in editor_client.get(_url(draft)).content
