@@ -138,3 +138,32 @@ def test_an_editor_builds_the_worked_example_in_the_wizard(page, live_server, us
     assert AnalysisTemplate.objects.get(name="mobile-pay").versions.get().document == demo_document
     page.goto(f"{live_server.url}/studio/audit/")
     assert page.locator("#audit tbody tr").count() == 3
+
+
+def test_a_backtest_from_the_review_step_lists_the_changed_sessions_side_by_side(page, live_server, users, demo_logs,
+                                                                                  demo_template, demo_document, monkeypatch):
+    import copy
+    import threading
+
+    from studio import tasks
+    from studio.models import Backtest, Draft
+    from studio.services import backtest
+
+    monkeypatch.setattr(tasks.run_backtest, "delay", lambda pk: threading.Thread(target=backtest.run, args=(pk,)).start())
+    changed = copy.deepcopy(demo_document)
+    next(c for c in changed["conclusions"] if c["name"] == "delivered")["when"] = "has(delivery) && delivery.count == 1"
+    draft = Draft.objects.create(name="mobile-pay", document=changed, step="review")
+    login(page, live_server, "editor", PASSWORD)
+    page.goto(f"{live_server.url}/studio/drafts/{draft.pk}/")
+    assert '"when": "has(delivery) && delivery.count == 1"' in page.inner_text("#diff")
+    page.fill("input[name=start]", "2000-01-01T00:00")
+    page.fill("input[name=end]", "2200-01-01T00:00")
+    with page.expect_navigation():
+        page.click("#start-backtest")
+    page.locator("#backtest-changed").wait_for(timeout=30_000)  # polled until the task ends, then shown
+    assert page.get_attribute("#backtest-status", "data-status") == "done"
+    rows = page.locator("#backtest-changed tbody tr")
+    assert rows.count() == len(Backtest.objects.get().result["changed"]) > 0
+    with page.expect_navigation():
+        rows.first.locator("text=side by side").click()
+    assert page.locator(".card.side").count() == 2 and "Paid and delivered" in page.inner_text(".card.side >> nth=1")
