@@ -18,3 +18,10 @@ def run_backtest(backtest_id: int) -> str:
     from .services import backtest
 
     return backtest.run(backtest_id)
+
+
+@shared_task
+def clean_up_backtests() -> int:
+    from .services import backtest
+
+    return backtest.cleanup()

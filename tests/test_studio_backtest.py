@@ -65,7 +65,11 @@ def test_old_backtests_are_cleaned_up(demo_logs, demo_template, demo_document, u
     draft = Draft.objects.create(name="mobile-pay", document=demo_document)
     old = backtest.request(draft, *ALL_TIME, users["editor"])
     settings.LUNA_STUDIO_BACKTEST_KEEP_HOURS = 0
-    assert backtest.cleanup() == 1 and not Backtest.objects.filter(pk=old.pk).exists()
+    from django.conf import settings as live_settings
+    from studio import tasks
+
+    assert "clean-up-backtests" in live_settings.CELERY_BEAT_SCHEDULE and "monitor-flink-jobs" in live_settings.CELERY_BEAT_SCHEDULE
+    assert tasks.clean_up_backtests() == 1 and not Backtest.objects.filter(pk=old.pk).exists()
 
 
 def test_a_backtest_needs_a_live_version(demo_logs, demo_document, users):
