@@ -14,7 +14,9 @@ urlpatterns = [
     path("api/", include("sessions.api.urls")),
     path("analytics/", include("analytics.urls")),
     path("api/", include("investigation.api.urls")),
+    path("api/", include("studio.api.urls")),
     path("", include("investigation.urls")),
+    path("", include("studio.urls")),
     path("", include("sessions.urls")),
 ]
 

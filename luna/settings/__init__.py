@@ -5,3 +5,4 @@ from .databases import *  # noqa: F401,F403
 from .celery import *  # noqa: F401,F403
 from .flink import *  # noqa: F401,F403
 from .investigation import *  # noqa: F401,F403
+from .studio import *  # noqa: F401,F403

@@ -17,9 +17,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_celery_results",
+    "formtools",
     "sessions.apps.LunaSessionsConfig",
     "investigation.apps.InvestigationConfig",
     "analytics.apps.AnalyticsConfig",
+    "studio.apps.StudioConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,60 @@
+"""Studio API: backtests (ask, follow, cancel)."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers as drf, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from sessions.api.views import RoleViewSetMixin
+from sessions.choices import Role
+
+from .. import tasks
+from ..models import Backtest, Draft
+from ..services import backtest
+
+
+class BacktestSerializer(drf.ModelSerializer):
+    class Meta:
+        model = Backtest
+        fields = ["id", "template_name", "live_version", "start_ms", "end_ms", "status", "progress", "result", "error",
+                  "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+class BacktestRequestSerializer(drf.Serializer):
+    draft = drf.IntegerField()
+    start_ms = drf.IntegerField(min_value=0, max_value=2**62)
+    end_ms = drf.IntegerField(min_value=0, max_value=2**62)
+
+
+@extend_schema(tags=["studio"])
+class BacktestViewSet(RoleViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """A draft over a time range of the stored input next to the live version (a Celery task); cancellable."""
+
+    serializer_class = BacktestSerializer
+    queryset = Backtest.objects.all()
+    read_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    @extend_schema(request=BacktestRequestSerializer, responses={202: BacktestSerializer})
+    def create(self, request, *args, **kwargs):
+        body = BacktestRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        draft = Draft.objects.filter(pk=data["draft"]).first()
+        if draft is None:
+            raise ValidationError({"draft": "no such draft"})
+        try:
+            item = backtest.request(draft, data["start_ms"], data["end_ms"], request.user)
+        except backtest.BacktestError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        tasks.run_backtest.delay(item.pk)
+        return Response(BacktestSerializer(item).data, status=202)
+
+    @extend_schema(request=None, responses=BacktestSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        item = self.get_object()
+        backtest.cancel(item)
+        item.refresh_from_db()
+        return Response(BacktestSerializer(item).data)
