@@ -3,18 +3,12 @@ same interface as the Python SessionKeyState / JoinKeyState, so the reference Co
 
 One Py4J crossing per call and one to read its outputs (Out.encodeAll), no Flink job.
 """
-import re
 from dataclasses import dataclass, field
 
-from jobs.sessionize.jvm import ensure_jar, rules_spec, revision_emission
+from jobs.sessionize.jvm import decode, ensure_jar, rules_spec
 from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.logic.records import Event
-from jobs.sessionize.logic.router import Routed
-from jobs.sessionize.logic.sessions import Late, Orphan
 from jobs.sessionize.logic.template import CompiledTemplate
-
-_ESCAPE = re.compile(r"\\(.)", re.S)
-
 
 def jvm_package():
     """The `luna.sessionize` Java package, with the freshly built jar added to the gateway's class loader."""
@@ -46,22 +40,7 @@ class JvmSide:
         return self.java_events[event.uid]
 
     def decode(self, outs, session_key: str | None = None) -> list:
-        text = self.package.Out.encodeAll(outs)
-        return [self._decode_line(line, session_key) for line in text.split("\n")] if text else []
-
-    def _decode_line(self, line: str, session_key: str | None):
-        kind, rest = line[0], line[2:]
-        if kind == "E":
-            revision, cause, closed, first, prev, after, replaces, baseline, supplements = rest.split("\t")
-            return revision_emission(
-                self.template, session_key, int(revision), cause, closed == "1", int(first), int(prev) if prev else None,
-                int(after) if after else None, [int(f) for f in replaces.split(",") if f],
-                [self.events[u] for u in baseline.split(",") if u], [self.events[u] for u in supplements.split(",") if u],
-            )
-        uid, text = rest.split("\t", 1)
-        text = _ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
-        event = self.events[uid]
-        return {"L": Late, "O": Orphan}[kind](event, text) if kind != "R" else Routed(text, event)
+        return decode(self.template, self.package.Out.encodeAll(outs), session_key, self.events)
 
 
 class JvmSessionState:

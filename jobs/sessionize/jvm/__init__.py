@@ -6,6 +6,9 @@ Java `Rules` reads, the jar, and the assembly of a JVM revision into the stored 
 revision, because fields and conclusions are CEL).
 """
 import os
+import pickle
+import re
+import struct
 import subprocess
 import tempfile
 import zipfile
@@ -15,12 +18,14 @@ import pyflink
 
 from ..logic.assemble import assemble, session_uid
 from ..logic.records import Event
-from ..logic.sessions import Emission
+from ..logic.router import Routed
+from ..logic.sessions import Emission, Late, Orphan
 from ..logic.template import CompiledTemplate
 
 SOURCES = Path(__file__).resolve().parent / "src"
 ROOT = Path(__file__).resolve().parents[3]
 JAR = ROOT / "var" / "jvm" / "luna-sessionize.jar"
+_ESCAPE = re.compile(r"\\(.)", re.S)
 
 
 class BuildError(RuntimeError):
@@ -87,3 +92,33 @@ def revision_emission(template: CompiledTemplate, session_key: str, revision: in
 
     document = assemble(template, session_key, baseline, supplements, closed, uid(prev_first), uid(next_first))
     return Emission(revision, document, [uid(f) for f in replaces], cause)
+
+
+def decode(template: CompiledTemplate, text: str, session_key: str | None, events: dict[str, Event]) -> list:
+    """Out.encodeAll's lines → Emission / Late / Orphan / Routed, with the Python events named by uid."""
+    return [_decode_line(template, line, session_key, events) for line in text.split("\n")] if text else []
+
+
+def _decode_line(template: CompiledTemplate, line: str, session_key: str | None, events: dict[str, Event]):
+    kind, rest = line[0], line[2:]
+    if kind == "E":
+        revision, cause, closed, first, prev, after, replaces, baseline, supplements = rest.split("\t")
+        return revision_emission(
+            template, session_key, int(revision), cause, closed == "1", int(first), int(prev) if prev else None,
+            int(after) if after else None, [int(f) for f in replaces.split(",") if f],
+            [events[u] for u in baseline.split(",") if u], [events[u] for u in supplements.split(",") if u],
+        )
+    uid, text = rest.split("\t", 1)
+    text = _ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
+    return Routed(text, events[uid]) if kind == "R" else {"L": Late, "O": Orphan}[kind](events[uid], text)
+
+
+def unpack_payloads(blob: bytes) -> dict[str, Event]:
+    """The pickled events of a JVM output row (each prefixed by its 4-byte length), by uid."""
+    events, offset = {}, 0
+    while offset < len(blob):
+        (size,) = struct.unpack_from(">i", blob, offset)
+        event = pickle.loads(blob[offset + 4:offset + 4 + size])
+        events[event.uid] = event
+        offset += 4 + size
+    return events
