@@ -73,7 +73,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--target", default="local")
-    parser.add_argument("--db", default=None, help="DATABASE_URL (default: a fresh SQLite file in the work dir)")
+    parser.add_argument("--db", default=os.environ.get("DATABASE_URL"),
+                        help="database URL (default: $DATABASE_URL, else a fresh SQLite file in the work dir, said so)")
     parser.add_argument("--work", default=None, help="work directory (default: a temp dir)")
     parser.add_argument("--skip-parse-only", action="store_true")
     parser.add_argument("--freshness", action="store_true",
@@ -82,6 +83,8 @@ def main() -> None:
     work = Path(args.work or tempfile.mkdtemp(prefix="luna-bench-"))
     os.environ["LUNA_VAR_DIR"] = str(work / "var")
     os.environ["LUNA_DATA_DIR"] = str(work / "data")
+    if not args.db:
+        print("no --db and no DATABASE_URL: writing to a fresh SQLite file (figures not comparable to MariaDB's)")
     os.environ["DATABASE_URL"] = args.db or f"sqlite:///{work / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"

@@ -27,6 +27,9 @@ class JobConfig:
     # depend on the order Flink reads files and sources in (which it does not fix). Costs state: every session
     # stays open until the end, so the platform sets it only for inputs below a size limit.
     hold_watermark: bool = False
+    # "python": the session mechanics in embedded Python (the reference); "jvm": in Java keyed functions
+    # (jobs/sessionize/jvm), Python only parsing lines and assembling session revisions.
+    engine: str = "python"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
