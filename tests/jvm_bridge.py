@@ -62,6 +62,10 @@ class JvmSessionState:
     def next_event_timer(self, tpl):
         return self.machine.nextEventTimer(self.side.rules)
 
+    def restore(self):
+        """What a checkpoint restore does to the key's state: through Flink's serializer and back."""
+        self.machine = self.side.package.StateTypes.roundTrip(self.machine)
+
     def is_empty(self):
         return self.machine.isEmpty()
 
@@ -84,6 +88,9 @@ class JvmJoinState:
 
     def next_timer(self, tpl):
         return self.router.nextTimer(self.side.rules)
+
+    def restore(self):
+        self.router = self.side.package.StateTypes.roundTrip(self.router)
 
     def is_empty(self):
         return self.router.isEmpty()

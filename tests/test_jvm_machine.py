@@ -8,6 +8,7 @@ event times sit on the edges: the gap, the join interval's bounds, the lateness 
 """
 import hashlib
 import os
+import pickle
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -65,19 +66,19 @@ def _event(number: int, node: str, ts: int, key: str | None, trans_id: str | Non
 
 @st.composite
 def edge_histories(draw):
-    """Steps: ('event', Event) | ('advance', max_ts) | ('timeout',). Each time is placed on an edge of an earlier
+    """Steps: ('event', Event) | ('advance', max_ts) | ('timeout',) | ('restore',). Each time is placed on an edge of an earlier
     event's: clusters touch or just miss, supplements sit on their interval's bounds (before or after their
     owner arrives), the watermark lands on a close, lateness, horizon or purge, so some events come late."""
     steps, events, max_ts = [], [], T0
     for number in range(draw(st.integers(1, 30))):
-        kind = draw(st.sampled_from(["base"] * 4 + ["supplement"] * 3 + ["duplicate", "advance", "advance", "timeout"]))
+        kind = draw(st.sampled_from(["base"] * 4 + ["supplement"] * 3 + ["duplicate", "advance", "advance", "timeout", "restore"]))
         baseline = [e for e in events if not e.supplement]
         anchor = draw(st.sampled_from(baseline)) if baseline else None
         if kind == "duplicate" and events:
             steps.append(("event", draw(st.sampled_from(events))))
             continue
-        if kind == "timeout":
-            steps.append(("timeout",))
+        if kind in ("timeout", "restore"):
+            steps.append((kind,))
             continue
         if kind == "advance" and events:
             target = draw(st.sampled_from(events)).ts + OOO + draw(st.sampled_from(HORIZONS)) + draw(st.sampled_from([-1, 0, 0, 1]))
@@ -107,11 +108,24 @@ def _run(corr: Correlator, steps, finish: bool) -> Correlator:
             corr.advance(max(corr.max_ts, step[1].ts))
         elif step[0] == "advance":
             corr.advance(max(corr.max_ts, step[1]))
+        elif step[0] == "restore":
+            restore(corr)
         else:
             corr.timeout()
     if finish:
         corr.finish()
     return corr
+
+
+def restore(corr: Correlator) -> None:
+    """Every key's state as a checkpoint restore gives it back: pickled (the Python job's ValueState) or through
+    Flink's serializer (the Java functions' state)."""
+    for states in (corr.keys, corr.joins):
+        for key, state in states.items():
+            if hasattr(state, "restore"):
+                state.restore()
+            else:
+                states[key] = pickle.loads(pickle.dumps(state))
 
 
 def _assert_same(reference: Correlator, jvm: Correlator) -> None:

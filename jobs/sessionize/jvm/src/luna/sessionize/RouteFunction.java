@@ -3,7 +3,6 @@ package luna.sessionize;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.types.Row;
@@ -24,7 +23,7 @@ public final class RouteFunction extends KeyedProcessFunction<String, Row, Row> 
     @Override
     public void open(OpenContext context) {
         rules = Rules.parse(spec);
-        state = getRuntimeContext().getState(new ValueStateDescriptor<>("join-router", TypeInformation.of(JoinRouter.class)));
+        state = getRuntimeContext().getState(new ValueStateDescriptor<>("join-router", StateTypes.ROUTER));
         armed = getRuntimeContext().getState(new ValueStateDescriptor<>("join-armed", Types.LONG));
     }
 

@@ -5,7 +5,6 @@ import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -35,7 +34,7 @@ public final class SessionFunction extends KeyedProcessFunction<String, Row, Row
     @Override
     public void open(OpenContext context) {
         rules = Rules.parse(spec);
-        state = getRuntimeContext().getState(new ValueStateDescriptor<>("session-machine", TypeInformation.of(SessionMachine.class)));
+        state = getRuntimeContext().getState(new ValueStateDescriptor<>("session-machine", StateTypes.SESSION));
         armed = getRuntimeContext().getState(new ValueStateDescriptor<>("session-armed", Types.LONG));
         armedTimeout = getRuntimeContext().getState(new ValueStateDescriptor<>("session-timeout", Types.LONG));
     }

@@ -184,7 +184,7 @@ public final class SessionMachine implements Serializable {
             }
             Emitted previous = emitted.get(first);
             if (!(closed || previous != null || !merged.isEmpty() || timeout || complete(rules, cluster))) continue;
-            List<Object> signature = Arrays.asList(eventUids(cluster), closed, prev, next);
+            List<Object> signature = list(eventUids(cluster), closed, prev, next);
             if (previous != null && previous.signature.equals(signature) && merged.isEmpty()) continue;
             List<Object> content = content(rules, cluster, closed, prev, next);
             if (previous != null && previous.content.equals(content) && merged.isEmpty()) {
@@ -198,6 +198,11 @@ public final class SessionMachine implements Serializable {
             out.add(Out.emission(revision, cause(previous, merged, closed, timeout), closed, first, prev, next, replaces,
                     cluster.baseline, cluster.supplements));
         }
+    }
+
+    /** A plain ArrayList: the state goes through Flink's Kryo serializer, so it keeps to plain collection types. */
+    private static List<Object> list(Object... items) {
+        return new ArrayList<>(Arrays.asList(items));
     }
 
     private long sessionFirst(List<Cluster> clusters, int position) {
@@ -221,7 +226,7 @@ public final class SessionMachine implements Serializable {
         }
         kept.sort(null);
         String status = complete(rules, cluster) ? "complete" : closed ? "closed" : "open";
-        return Arrays.asList(kept, status, prev, next, rules.version);
+        return list(kept, status, prev, next, rules.version);
     }
 
     private static boolean complete(Rules rules, Cluster cluster) {
