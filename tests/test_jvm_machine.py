@@ -164,7 +164,7 @@ def test_demo_flows_with_timeouts_emit_the_same_revisions(package, case, data):
 
 def test_the_rules_spec_carries_every_node_and_duration():
     spec = rules_spec(SMALL).splitlines()
-    assert spec[:5] == ["gap 10000", "lateness 20000", "hold 15000", "reach 15000", "complete order verified callback delivery"]
+    assert spec[:6] == ["gap 10000", "lateness 20000", "hold 15000", "reach 15000", "timeout 1000", "complete order verified callback delivery"]
     assert "node callback supplement one trans_id -3000 7000" in spec and "node delivery supplement many trans_id 0 15000" in spec
     assert "version 3" in spec
 

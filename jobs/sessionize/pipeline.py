@@ -23,7 +23,7 @@ from pyflink.table import StreamTableEnvironment
 from .config import JobConfig
 from .functions import (PICKLED, REJECTED, TEMPLATE_UPDATES, CorrelateSessions, EventTime, ParseLine, RouteSupplements,
                         SinkPartition, WriteBatches)
-from .jvm.functions import PARSED_ROW, AssembleRevisions, ParseRows, RowEventTime
+from .jvm.functions import PARSED_ROW, SPEC_ROW, AssembleRevisions, ParseRows, RowEventTime, spec_update
 from .logic.durations import parse_duration_ms
 from .sql_sources import filesystem_options, kafka_options, source_ddl, template_updates_ddl, union_query
 
@@ -42,7 +42,8 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     # A source without new lines for the template's timeout stops holding the watermark back (SQL sources
     # handle idleness in Java; PyFlink's own `with_idleness` pins the watermark at Long.MIN, measured).
     tenv.get_config().set("table.exec.source.idle-timeout", f"{parse_duration_ms(session.get('timeout', '30s'))} ms")
-    updates = template_updates(env, tenv, config).broadcast(TEMPLATE_UPDATES)
+    update_stream = template_updates(env, tenv, config)
+    updates = update_stream.broadcast(TEMPLATE_UPDATES)
 
     sql_timed, python_timed = [], []
     for source in tpl["sources"]:
@@ -69,7 +70,7 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     if config.extra.get("parse_only"):  # benchmark ceiling: sources + parsing + watermarks, nothing after
         events.filter(lambda item: False).print()
         return
-    outputs = correlate_in_jvm(env, events, updates, config) if jvm else correlate_in_python(events, updates, config)
+    outputs = correlate_in_jvm(env, events, update_stream, updates, config) if jvm else correlate_in_python(events, updates, config)
     partition = SinkPartition(config.parallelism)
     (
         outputs.union(*rejected).key_by(partition, key_type=Types.INT())
@@ -92,10 +93,10 @@ def correlate_in_python(events: DataStream, updates, config: JobConfig) -> DataS
     )
 
 
-def correlate_in_jvm(env: StreamExecutionEnvironment, events: DataStream, updates, config: JobConfig) -> DataStream:
+def correlate_in_jvm(env: StreamExecutionEnvironment, events: DataStream, update_stream: DataStream, updates,
+                     config: JobConfig) -> DataStream:
     """Join-value and session stages in Java (keyed there too: no Python key selector), then Python once per
-    revision for the document. The durations are the run's version's (a hot update changes parsing and documents;
-    the Java stages keep the durations they started with)."""
+    revision for the document. Published versions reach the Java stages as rules specs (their own broadcast)."""
     from pyflink.java_gateway import get_gateway
 
     from .jvm import ensure_jar, rules_spec
@@ -103,9 +104,9 @@ def correlate_in_jvm(env: StreamExecutionEnvironment, events: DataStream, update
 
     env.add_jars(ensure_jar().as_uri())  # the client's class loader now, the cluster's through pipeline.jars
     compiled = compile_template(config.template, config.version)
-    timeout_ms = 0 if config.hold_watermark else compiled.timeout_ms
+    specs = update_stream.map(spec_update, output_type=SPEC_ROW).name("rules-updates")
     wiring = get_gateway().jvm.luna.sessionize.Wiring
-    rows = DataStream(wiring.correlate(events._j_data_stream, rules_spec(compiled), timeout_ms))
+    rows = DataStream(wiring.correlate(events._j_data_stream, specs._j_data_stream, rules_spec(compiled), not config.hold_watermark))
     return rows.connect(updates).process(AssembleRevisions(config.template, config.version), output_type=PICKLED).name("assemble-revisions")
 
 

@@ -70,7 +70,7 @@ def rules_spec(template: CompiledTemplate) -> str:
     definitions, so the two sides cannot compute them differently)."""
     lines = [
         f"gap {template.gap_ms}", f"lateness {template.lateness_ms}", f"hold {template.join_hold_ms}",
-        f"reach {template.max_join_reach_ms}", "complete " + " ".join(template.complete_when),
+        f"reach {template.max_join_reach_ms}", f"timeout {template.timeout_ms}", "complete " + " ".join(template.complete_when),
     ]
     if template.version is not None:
         lines.append(f"version {template.version}")

@@ -3,6 +3,7 @@
 Per event Python only parses; per session revision it assembles (fields and conclusions are CEL). The session
 and join-value mechanics run in `luna.sessionize.RouteFunction` / `SessionFunction` (Wire.java: the row shapes).
 """
+import json
 import pickle
 from typing import Any, Iterable
 
@@ -14,8 +15,10 @@ from pyflink.datastream import BroadcastProcessFunction, RuntimeContext
 from ..functions import BASELINE, OWNER, PASS, REJECTED, SUPPLEMENT, FollowsTemplate, ParseLine
 from ..logic.errors import job_error
 from ..logic.records import Event, Rejection
-from . import decode, unpack_payloads
+from ..logic.template import TemplateError, compile_template
+from . import decode, rules_spec, unpack_payloads
 
+SPEC_ROW = Types.ROW_NAMED(["version", "spec"], [Types.INT(), Types.STRING()])
 OUT_FIELDS = ["kind", "session_key", "header", "payloads"]
 OUT_ROW = Types.ROW_NAMED(OUT_FIELDS, [Types.STRING(), Types.STRING(), Types.STRING(), Types.PRIMITIVE_ARRAY(Types.BYTE())])
 PARSED_ROW = Types.ROW_NAMED(
@@ -74,3 +77,13 @@ class AssembleRevisions(FollowsTemplate, BroadcastProcessFunction):
             yield job_error({"session_key": session_key, "header": header[:1000]}, exc, "AssembleRevisions")
 
 
+
+
+def spec_update(value: tuple[int, str]) -> Row:
+    """A published version (version, document JSON) → (version, rules spec) for the Java stages; (0, "") when it
+    is not a valid template (the Python stages ignore it too)."""
+    version, text = value
+    try:
+        return Row(version, rules_spec(compile_template(json.loads(text), version))) if version and text else Row(0, "")
+    except (ValueError, TemplateError):
+        return Row(0, "")

@@ -4,37 +4,41 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
 
 /** Keyed by join value: the JoinRouter of the key, one coalesced event-time timer (Python's RouteSupplements). */
-public final class RouteFunction extends KeyedProcessFunction<String, Row, Row> {
+public final class RouteFunction extends KeyedBroadcastProcessFunction<String, Row, Row, Row> {
     private static final long serialVersionUID = 1L;
-    private final String spec;
-    private transient Rules rules;
+    private final FollowRules follow;
     private transient ValueState<JoinRouter> state;
     private transient ValueState<Long> armed;
 
     public RouteFunction(String spec) {
-        this.spec = spec;
+        this.follow = new FollowRules(spec);
     }
 
     @Override
     public void open(OpenContext context) {
-        rules = Rules.parse(spec);
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("join-router", StateTypes.ROUTER));
         armed = getRuntimeContext().getState(new ValueStateDescriptor<>("join-armed", Types.LONG));
     }
 
     @Override
-    public void processElement(Row row, Context ctx, Collector<Row> out) throws Exception {
+    public void processBroadcastElement(Row update, Context ctx, Collector<Row> out) throws Exception {
+        if (follow.offer(update)) ctx.getBroadcastState(FollowRules.SPECS).put(FollowRules.CURRENT, (String) update.getField(1));
+    }
+
+    @Override
+    public void processElement(Row row, ReadOnlyContext ctx, Collector<Row> out) throws Exception {
         String kind = (String) row.getField(1);
         if (Wire.PASS.equals(kind)) {
             out.collect(Wire.toSession((String) row.getField(5), Wire.event(row)));
             return;
         }
         try {
+            Rules rules = follow.current(ctx.getBroadcastState(FollowRules.SPECS));
             JoinRouter router = state.value();
             if (router == null) router = new JoinRouter();
             Ev event = Wire.event(row);
@@ -48,7 +52,7 @@ public final class RouteFunction extends KeyedProcessFunction<String, Row, Row> 
             for (Out item : routed) {
                 out.collect(item.kind == Out.Kind.ROUTED ? Wire.toSession(item.text, item.event) : Wire.passOut(Wire.out("", item)));
             }
-            store(ctx, router);
+            store(ctx, rules, router);
         } catch (RuntimeException failure) {
             out.collect(Wire.passOut(Wire.error("RouteFunction", row.getField(2), failure)));
         }
@@ -60,14 +64,15 @@ public final class RouteFunction extends KeyedProcessFunction<String, Row, Row> 
         if (router == null) return;
         if (Long.valueOf(timestamp).equals(armed.value())) armed.clear();
         try {
+            Rules rules = follow.current(ctx.getBroadcastState(FollowRules.SPECS));
             for (Out orphan : router.expire(rules, ctx.timerService().currentWatermark())) out.collect(Wire.passOut(Wire.out("", orphan)));
-            store(ctx, router);
+            store(ctx, rules, router);
         } catch (RuntimeException failure) {
             out.collect(Wire.passOut(Wire.error("RouteFunction.onTimer", ctx.getCurrentKey(), failure)));
         }
     }
 
-    private void store(Context ctx, JoinRouter router) throws Exception {
+    private void store(ReadOnlyContext ctx, Rules rules, JoinRouter router) throws Exception {
         Long due = router.isEmpty() ? null : router.nextTimer(rules);
         Timers.move(ctx.timerService(), armed, due, ctx.timerService().currentWatermark());
         if (router.isEmpty()) state.clear();

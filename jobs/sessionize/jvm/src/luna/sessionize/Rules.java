@@ -37,13 +37,14 @@ public final class Rules implements Serializable {
     long gapMs;
     long latenessMs;
     long joinHoldMs;
+    long timeoutMs;
     long maxJoinReachMs;
     /** The template version: a document shows it, so a new version is new content. Long.MIN_VALUE: none. */
     long version = Long.MIN_VALUE;
     final Map<String, Node> nodes = new HashMap<>();
     final List<String> completeWhen = new ArrayList<>();
 
-    /** One setting per line: `gap MS`, `lateness MS`, `hold MS`, `reach MS`, `version N`, `complete A B ..`,
+    /** One setting per line: `gap MS`, `lateness MS`, `hold MS`, `reach MS`, `timeout MS`, `version N`, `complete A B ..`,
      *  `node NAME baseline|supplement many|one [ON LOWER UPPER]`. Names are template identifiers (no spaces). */
     public static Rules parse(String spec) {
         Rules rules = new Rules();
@@ -53,6 +54,7 @@ public final class Rules implements Serializable {
                 case "gap": rules.gapMs = Long.parseLong(w[1]); break;
                 case "lateness": rules.latenessMs = Long.parseLong(w[1]); break;
                 case "hold": rules.joinHoldMs = Long.parseLong(w[1]); break;
+                case "timeout": rules.timeoutMs = Long.parseLong(w[1]); break;
                 case "reach": rules.maxJoinReachMs = Long.parseLong(w[1]); break;
                 case "version": rules.version = Long.parseLong(w[1]); break;
                 case "complete":

@@ -7,7 +7,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.TimeDomain;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
 
@@ -16,43 +16,47 @@ import org.apache.flink.util.Collector;
  * one processing-time timer for the quiet-source timeout, as Python's CorrelateSessions arms them. Emits one row
  * per session revision, late event or orphan for Python's assembly; rows for the sink pass through.
  */
-public final class SessionFunction extends KeyedProcessFunction<String, Row, Row> {
+public final class SessionFunction extends KeyedBroadcastProcessFunction<String, Row, Row, Row> {
     private static final long serialVersionUID = 1L;
     static final long TIMEOUT_GRANULARITY_MS = 1000;
-    private final String spec;
-    private final long timeoutMs;  // <= 0: no timeouts (a backfill holding event time until its end)
-    private transient Rules rules;
+    private final FollowRules follow;
+    private final boolean timeouts;  // false: a backfill holding event time until its end
     private transient ValueState<SessionMachine> state;
     private transient ValueState<Long> armed;
     private transient ValueState<Long> armedTimeout;
 
-    public SessionFunction(String spec, long timeoutMs) {
-        this.spec = spec;
-        this.timeoutMs = timeoutMs;
+    public SessionFunction(String spec, boolean timeouts) {
+        this.follow = new FollowRules(spec);
+        this.timeouts = timeouts;
     }
 
     @Override
     public void open(OpenContext context) {
-        rules = Rules.parse(spec);
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("session-machine", StateTypes.SESSION));
         armed = getRuntimeContext().getState(new ValueStateDescriptor<>("session-armed", Types.LONG));
         armedTimeout = getRuntimeContext().getState(new ValueStateDescriptor<>("session-timeout", Types.LONG));
     }
 
     @Override
-    public void processElement(Row row, Context ctx, Collector<Row> out) throws Exception {
+    public void processBroadcastElement(Row update, Context ctx, Collector<Row> out) throws Exception {
+        if (follow.offer(update)) ctx.getBroadcastState(FollowRules.SPECS).put(FollowRules.CURRENT, (String) update.getField(1));
+    }
+
+    @Override
+    public void processElement(Row row, ReadOnlyContext ctx, Collector<Row> out) throws Exception {
         if (Wire.OUTPUT.equals(row.getField(1))) {
             out.collect((Row) row.getField(10));
             return;
         }
         String key = ctx.getCurrentKey();
         try {
+            Rules rules = follow.current(ctx.getBroadcastState(FollowRules.SPECS));
             SessionMachine machine = state.value();
             if (machine == null) machine = new SessionMachine(key);
             collect(key, machine.add(rules, Wire.event(row), ctx.timerService().currentWatermark()), out);
-            if (timeoutMs > 0) {
+            if (timeouts) {
                 long now = ctx.timerService().currentProcessingTime();
-                long due = (now + timeoutMs) / TIMEOUT_GRANULARITY_MS * TIMEOUT_GRANULARITY_MS + TIMEOUT_GRANULARITY_MS;
+                long due = (now + rules.timeoutMs) / TIMEOUT_GRANULARITY_MS * TIMEOUT_GRANULARITY_MS + TIMEOUT_GRANULARITY_MS;
                 Long pending = armedTimeout.value();
                 if (pending == null || pending != due) {  // the quiet period restarts: one timeout pending
                     if (pending != null) ctx.timerService().deleteProcessingTimeTimer(pending);
@@ -60,7 +64,7 @@ public final class SessionFunction extends KeyedProcessFunction<String, Row, Row
                     armedTimeout.update(due);
                 }
             }
-            store(ctx, machine);
+            store(ctx, rules, machine);
         } catch (RuntimeException failure) {
             out.collect(Wire.error("SessionFunction", key + " " + row.getField(2), failure));
         }
@@ -73,6 +77,7 @@ public final class SessionFunction extends KeyedProcessFunction<String, Row, Row
         String key = ctx.getCurrentKey();
         long watermark = ctx.timerService().currentWatermark();
         try {
+            Rules rules = follow.current(ctx.getBroadcastState(FollowRules.SPECS));
             if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
                 if (Long.valueOf(timestamp).equals(armedTimeout.value())) armedTimeout.clear();
                 collect(key, machine.onTimeout(rules, watermark), out);
@@ -80,7 +85,7 @@ public final class SessionFunction extends KeyedProcessFunction<String, Row, Row
                 if (Long.valueOf(timestamp).equals(armed.value())) armed.clear();
                 collect(key, machine.onWatermark(rules, watermark), out);
             }
-            store(ctx, machine);
+            store(ctx, rules, machine);
         } catch (RuntimeException failure) {
             out.collect(Wire.error("SessionFunction.onTimer", key + " " + timestamp, failure));
         }
@@ -91,7 +96,7 @@ public final class SessionFunction extends KeyedProcessFunction<String, Row, Row
     }
 
     /** Keep the machine and move its timer, or forget the key with its pending timers. */
-    private void store(Context ctx, SessionMachine machine) throws Exception {
+    private void store(ReadOnlyContext ctx, Rules rules, SessionMachine machine) throws Exception {
         boolean forget = machine.isEmpty();
         Timers.move(ctx.timerService(), armed, forget ? null : machine.nextEventTimer(rules), ctx.timerService().currentWatermark());
         if (!forget) {

@@ -1,5 +1,7 @@
 package luna.sessionize;
 
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.types.Row;
 
@@ -7,12 +9,14 @@ import org.apache.flink.types.Row;
 public final class Wiring {
     private Wiring() {}
 
-    public static DataStream<Row> correlate(DataStream<Row> parsed, String spec, long timeoutMs) {
+    /** `updates`: published versions as rows (version INT, rules spec STRING), broadcast to both stages. */
+    public static DataStream<Row> correlate(DataStream<Row> parsed, DataStream<Row> updates, String spec, boolean timeouts) {
+        BroadcastStream<Row> rules = updates.broadcast(FollowRules.SPECS);
         DataStream<Row> routed = parsed
-                .keyBy(row -> (String) row.getField(0), org.apache.flink.api.common.typeinfo.Types.STRING)
+                .keyBy(row -> (String) row.getField(0), Types.STRING).connect(rules)
                 .process(new RouteFunction(spec), Wire.IN).name("route-by-join-value (JVM)");
         return routed
-                .keyBy(row -> (String) row.getField(0), org.apache.flink.api.common.typeinfo.Types.STRING)
-                .process(new SessionFunction(spec, timeoutMs), Wire.OUT).name("correlate-sessions (JVM)");
+                .keyBy(row -> (String) row.getField(0), Types.STRING).connect(rules)
+                .process(new SessionFunction(spec, timeouts), Wire.OUT).name("correlate-sessions (JVM)");
     }
 }
