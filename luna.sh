@@ -29,6 +29,8 @@ deps() {
   fi
   export PATH="$VENV/bin:$PATH"   # thread-mode PyFlink finds pemja through the venv first on PATH
   command -v java >/dev/null || { echo "Java 17 is required for Flink (apt-get install openjdk-17-jre-headless)"; exit 1; }
+  apt_install javac openjdk-17-jdk-headless   # the job's session state machine is Java (jobs/sessionize/jvm)
+  "$PY" -c "from jobs.sessionize.jvm import ensure_jar; ensure_jar()"   # javac → var/jvm/luna-sessionize.jar when stale
 }
 
 apt_install() {  # apt_install <command-to-check> <package>...

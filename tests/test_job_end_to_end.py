@@ -111,8 +111,10 @@ def check_an_analyst_finds_a_lost_order_and_reads_its_tree(backfill, django_user
     assert "Game delivery" in page
 
 
-def test_a_backfill_with_the_real_job(tmp_path, settings, django_user_model):
-    """One job run (the expensive part), then every check against what it stored."""
+@pytest.mark.parametrize("engine", ["python", "jvm"])
+def test_a_backfill_with_the_real_job(tmp_path, settings, django_user_model, engine):
+    """One job run (the expensive part) per session engine, then every check against what it stored."""
+    settings.LUNA_SESSION_ENGINE = engine
     result = backfill(tmp_path, settings)
     check_the_job_stores_what_the_pure_engine_computes(result)
     check_every_order_gets_the_conclusion_the_demo_planted(result)

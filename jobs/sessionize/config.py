@@ -27,6 +27,9 @@ class JobConfig:
     # depend on the order Flink reads files and sources in (which it does not fix). Costs state: every session
     # stays open until the end, so the platform sets it only for inputs below a size limit.
     hold_watermark: bool = False
+    # "jvm": the session mechanics in Java keyed functions (jobs/sessionize/jvm), Python only parsing lines and
+    # assembling session revisions; "python": in embedded Python (the reference machines).
+    engine: str = "jvm"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -9,6 +9,8 @@
     template_updates (published versions) ══ broadcast ══> ParseLine, RouteSupplements, CorrelateSessions
 
 A source whose strftime pattern SQL cannot express gets its own ParseLine and a Python timestamp assigner.
+With `engine="jvm"` the two keyed stages are Java (jobs/sessionize/jvm: RouteFunction, SessionFunction, keyed in
+Java), ParseRows hands them rows, and AssembleRevisions (Python, once per revision) builds the documents.
 """
 import json
 import os
@@ -21,6 +23,7 @@ from pyflink.table import StreamTableEnvironment
 from .config import JobConfig
 from .functions import (PICKLED, REJECTED, TEMPLATE_UPDATES, CorrelateSessions, EventTime, ParseLine, RouteSupplements,
                         SinkPartition, WriteBatches)
+from .jvm.functions import PARSED_ROW, SPEC_ROW, AssembleRevisions, ParseRows, RowEventTime, spec_update
 from .logic.durations import parse_duration_ms
 from .sql_sources import filesystem_options, kafka_options, source_ddl, template_updates_ddl, union_query
 
@@ -39,24 +42,27 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     # A source without new lines for the template's timeout stops holding the watermark back (SQL sources
     # handle idleness in Java; PyFlink's own `with_idleness` pins the watermark at Long.MIN, measured).
     tenv.get_config().set("table.exec.source.idle-timeout", f"{parse_duration_ms(session.get('timeout', '30s'))} ms")
-    updates = template_updates(env, tenv, config).broadcast(TEMPLATE_UPDATES)
+    update_stream = template_updates(env, tenv, config)
+    updates = update_stream.broadcast(TEMPLATE_UPDATES)
 
     sql_timed, python_timed = [], []
     for source in tpl["sources"]:
         ddl, has_sql_time = source_ddl(f"src_{source['name']}", source, source_options(config, source), ooo_ms)
         tenv.execute_sql(ddl)
         (sql_timed if has_sql_time else python_timed).append(source["name"])
-    parsed: list[DataStream] = []  # (routing key, kind, event) per parse operator
+    jvm = config.engine == "jvm"
+    parse, parsed_type, event_time = (ParseRows, PARSED_ROW, RowEventTime) if jvm else (ParseLine, PICKLED, EventTime)
+    parsed: list[DataStream] = []  # (routing key, kind, event) per parse operator, as a tuple or a row
     rejected: list[DataStream] = []
     if sql_timed:  # rows keep their rowtime: records carry event time and the union's watermark
         rows = tenv.to_data_stream(tenv.sql_query(union_query(sql_timed)))
-        stream = rows.connect(updates).process(ParseLine(tpl, config.version), output_type=PICKLED).name("parse")
+        stream = rows.connect(updates).process(parse(tpl, config.version), output_type=parsed_type).name("parse")
         parsed.append(stream)
         rejected.append(stream.get_side_output(REJECTED))
     for name in python_timed:  # a strftime pattern SQL cannot express: Python assigns, per source
         rows = tenv.to_data_stream(tenv.from_path(f"src_{name}"))
-        stream = rows.connect(updates).process(ParseLine(tpl, config.version, name), output_type=PICKLED).name(f"parse:{name}")
-        strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(ooo_ms)).with_timestamp_assigner(EventTime())
+        stream = rows.connect(updates).process(parse(tpl, config.version, name), output_type=parsed_type).name(f"parse:{name}")
+        strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(ooo_ms)).with_timestamp_assigner(event_time())
         parsed.append(stream.assign_timestamps_and_watermarks(strategy))
         rejected.append(stream.get_side_output(REJECTED))
 
@@ -64,15 +70,7 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     if config.extra.get("parse_only"):  # benchmark ceiling: sources + parsing + watermarks, nothing after
         events.filter(lambda item: False).print()
         return
-    routed = (
-        events.key_by(lambda item: item[0], key_type=Types.STRING()).connect(updates)
-        .process(RouteSupplements(tpl, config.version), output_type=PICKLED).name("route-by-join-value")
-    )
-    outputs = (
-        routed.key_by(lambda item: item[0], key_type=Types.STRING()).connect(updates)
-        .process(CorrelateSessions(tpl, config.version, timeouts=not config.hold_watermark), output_type=PICKLED)
-        .name("correlate-sessions")
-    )
+    outputs = correlate_in_jvm(env, events, update_stream, updates, config) if jvm else correlate_in_python(events, updates, config)
     partition = SinkPartition(config.parallelism)
     (
         outputs.union(*rejected).key_by(partition, key_type=Types.INT())
@@ -80,6 +78,36 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
                               partition), output_type=PICKLED)
         .name("write-sessions")
     )
+
+
+def correlate_in_python(events: DataStream, updates, config: JobConfig) -> DataStream:
+    tpl = config.template
+    routed = (
+        events.key_by(lambda item: item[0], key_type=Types.STRING()).connect(updates)
+        .process(RouteSupplements(tpl, config.version), output_type=PICKLED).name("route-by-join-value")
+    )
+    return (
+        routed.key_by(lambda item: item[0], key_type=Types.STRING()).connect(updates)
+        .process(CorrelateSessions(tpl, config.version, timeouts=not config.hold_watermark), output_type=PICKLED)
+        .name("correlate-sessions")
+    )
+
+
+def correlate_in_jvm(env: StreamExecutionEnvironment, events: DataStream, update_stream: DataStream, updates,
+                     config: JobConfig) -> DataStream:
+    """Join-value and session stages in Java (keyed there too: no Python key selector), then Python once per
+    revision for the document. Published versions reach the Java stages as rules specs (their own broadcast)."""
+    from pyflink.java_gateway import get_gateway
+
+    from .jvm import ensure_jar, rules_spec
+    from .logic.template import compile_template
+
+    env.add_jars(ensure_jar().as_uri())  # the client's class loader now, the cluster's through pipeline.jars
+    compiled = compile_template(config.template, config.version)
+    specs = update_stream.map(spec_update, output_type=SPEC_ROW).name("rules-updates")
+    wiring = get_gateway().jvm.luna.sessionize.Wiring
+    rows = DataStream(wiring.correlate(events._j_data_stream, specs._j_data_stream, rules_spec(compiled), not config.hold_watermark))
+    return rows.connect(updates).process(AssembleRevisions(config.template, config.version), output_type=PICKLED).name("assemble-revisions")
 
 
 def source_options(config: JobConfig, source: dict) -> dict[str, str]:

@@ -8,6 +8,9 @@ LUNA_FLINK_CHECKPOINT_DIR = env.str("LUNA_FLINK_CHECKPOINT_DIR", default=f"file:
 LUNA_FLINK_PARALLELISM = env.int("LUNA_FLINK_PARALLELISM", default=1)
 # Backfills of inputs up to this size hold event time until their end, so their sessions never depend on read order.
 LUNA_DETERMINISTIC_BACKFILL_MAX_MB = env.int("LUNA_DETERMINISTIC_BACKFILL_MAX_MB", default=512)
+# Where the session mechanics run: "jvm" (the Java twins of the reference machines, jobs/sessionize/jvm; Python parses
+# and assembles only) or "python" (the reference machines in embedded Python). See docs/ARCHITECTURE.md.
+LUNA_SESSION_ENGINE = env.str("LUNA_SESSION_ENGINE", default="jvm")
 # Published template versions for hot update (sessions/services/rollout.py) live under LUNA_VAR_DIR/jobs.
 LUNA_VAR_DIR = str(VAR_DIR)
 # Live jobs: how often sources look for new files, how long the sink buffers, Flink's network buffer timeout.

@@ -56,6 +56,7 @@ def job_config(version: TemplateVersion, bounded: bool) -> JobConfig:
         checkpoint_dir=settings.LUNA_FLINK_CHECKPOINT_DIR,
         kafka=kafka_settings(),
         hold_watermark=bounded and deterministic_backfill(version.document),
+        engine=settings.LUNA_SESSION_ENGINE,
     )
 
 
