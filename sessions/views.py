@@ -30,7 +30,9 @@ class SessionSearchView(RoleRequiredMixin, FilterView):
     template_name = "sessions/search.html"
 
     def get_context_data(self, **kwargs):
+        valid = self.filterset.is_valid()
         return super().get_context_data(
+            duration_histogram=search.duration_histogram(self.object_list) if valid else None,
             saved_searches=SavedSearch.objects.filter(owner=self.request.user),
             save_form=SavedSearchForm(initial={"query": self.request.GET.urlencode()}), count_cap=settings.LUNA_COUNT_CAP, **kwargs,
         )

@@ -26,3 +26,10 @@ def test_an_analyst_searches_a_lost_order_and_reads_its_tree(page, live_server, 
     assert missing.count() >= 2, "callback and delivery are drawn greyed as missing"
     page.screenshot(path=str(tmp_path / "session.png"), full_page=True)
     assert (tmp_path / "session.png").stat().st_size > 10_000
+
+
+def test_the_search_page_draws_the_duration_histogram(page, live_server, demo_sessions, users):
+    login(page, live_server, "viewer", PASSWORD)
+    page.goto(f"{live_server.url}/?template=mobile-pay")
+    page.wait_for_selector("#duration-histogram.js-plotly-plot", timeout=15_000)
+    assert page.locator("#duration-histogram .bars path").count() >= 1

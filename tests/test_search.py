@@ -276,3 +276,30 @@ def test_both_plans_of_a_field_condition_find_the_same_sessions(demo_sessions, m
     monkeypatch.setattr(search, "UNSELECTIVE", 0)
     probed_sql = str(SessionFilterSet(params, queryset=search.search_queryset()).qs.query)
     assert found() == collected and "EXISTS" in probed_sql
+
+
+def test_the_search_page_shows_a_duration_histogram_of_its_result_set(demo_sessions, viewer_client):
+    from sessions.services import search
+
+    response = viewer_client.get("/", {"conclusion": "delivered"})
+    histogram = response.context["duration_histogram"]
+    matches = response.context["page_obj"].paginator.count
+    assert sum(histogram["counts"]) == histogram["sampled"] == matches > 0 and not histogram["capped"]
+    assert histogram["edges_ms"] == sorted(histogram["edges_ms"]) and len(histogram["edges_ms"]) == len(histogram["counts"]) + 1
+    assert 'id="duration-histogram-data"' in response.content.decode()
+    assert search.duration_histogram(search.search_queryset().none())["counts"] == []
+
+
+def test_histogram_bins_hold_every_duration_once():
+    class Durations(list):
+        def order_by(self):
+            return self
+
+        def values_list(self, *args, **kwargs):
+            return self
+
+    from sessions.services.search import duration_histogram
+
+    sample = Durations([0, 0, 5, 900, 1_000, 60_000, 3_600_000, 3_600_000])
+    result = duration_histogram(sample, bins=6)
+    assert sum(result["counts"]) == len(sample) and result["counts"][0] >= 2

@@ -6,6 +6,7 @@ FilterSet restricts sessions to the template ids first), luna_field_str_idx / lu
 luna_concl_name_idx in the subqueries. When the user picks no template, all template ids are passed
 explicitly (an IN list is still an index range). Values only ever travel as query parameters.
 """
+import bisect
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -180,3 +181,20 @@ def dead_letter_groups(template: AnalysisTemplate, details_per_group: int = 20) 
         if len(group.details) < details_per_group:
             group.details.append({"reason": row["reason"], "count": row["count"], "example": examples.get(row["example_id"])})
     return sorted(groups.values(), key=lambda group: (-group.count, group.source, group.kind))
+
+
+HISTOGRAM_SAMPLE = 10_000  # durations read for the search page's histogram (one bounded query)
+
+
+def duration_histogram(queryset: QuerySet, bins: int = 24) -> dict[str, Any]:
+    """The result set's durations in log-spaced bins (durations span ms to hours). Reads at most HISTOGRAM_SAMPLE
+    rows, unordered, so it costs one bounded index read whatever the result size; `sampled` says how many."""
+    durations = sorted(queryset.order_by().values_list("duration_ms", flat=True)[:HISTOGRAM_SAMPLE])
+    if not durations:
+        return {"edges_ms": [], "counts": [], "sampled": 0, "capped": False}
+    low, high = max(1, durations[0]), max(durations[-1], 1) + 1
+    steps = bins if high > low else 1
+    edges = sorted({round(low * (high / low) ** (i / steps)) for i in range(steps + 1)})
+    counts = [bisect.bisect_left(durations, upper) - bisect.bisect_left(durations, lower) for lower, upper in zip(edges, edges[1:])]
+    counts[0] += bisect.bisect_left(durations, edges[0])  # zero-length sessions go in the first bin
+    return {"edges_ms": edges, "counts": counts, "sampled": len(durations), "capped": len(durations) == HISTOGRAM_SAMPLE}
