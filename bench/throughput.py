@@ -21,18 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 def tree_rss_mb(root_pid: int) -> float:
     """Resident memory of a process and all its descendants, from /proc (no psutil needed)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [root_pid]
-    while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, []))
+    total = 0
+    for pid in tree_pids(root_pid):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -55,6 +45,7 @@ def taskmanager_pids() -> list[int]:
 
 
 def tree_pids(root_pid: int) -> list[int]:
+    """A process and all its descendants (from each process's parent in /proc/<pid>/stat)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
