@@ -54,7 +54,7 @@ class Dialect:
         return f"{base} ON DUPLICATE KEY UPDATE {sets}"
 
     def select_revisions(self, count: int) -> str:
-        return f"SELECT id, revision FROM luna_session WHERE id IN ({self.marks(count)}){self.lock_suffix}"
+        return f"SELECT id, revision, status FROM luna_session WHERE id IN ({self.marks(count)}){self.lock_suffix}"
 
     def select_key_spans(self, count: int) -> str:
         """The stored sessions of some keys of one template (to find fragments a written session supersedes)."""

@@ -65,9 +65,10 @@ def rule_error_rows(template_id: int, doc: dict[str, Any]) -> list[tuple]:
             for e in doc.get("rule_errors", ())]
 
 
-def revision_row(template_id: int, write: Emission, before: dict[str, Any] | None, now: int) -> tuple:
+def revision_row(template_id: int, write: Emission, before: dict[str, Any] | None, fields: list[tuple], now: int) -> tuple:
+    """`fields`: the document's field rows (`field_rows`), built once for the insert and reused here."""
     doc = write.document
-    changes = revision_changes(before, doc)
+    changes = revision_changes(before, doc, fields)
     return (doc["uid"], template_id, write.revision, doc.get("template_version"), write.cause, doc["status"], now,
             json.dumps(changes, default=str))
 
@@ -77,11 +78,11 @@ def stored_summary(nodes: list[str], fields: list[tuple[str, Any]], conclusions:
     return {"nodes": sorted(nodes), "fields": {(n, str(v)) for n, v in fields}, "conclusions": set(conclusions), "status": status}
 
 
-def revision_changes(before: dict[str, Any] | None, doc: dict[str, Any]) -> dict[str, Any]:
+def revision_changes(before: dict[str, Any] | None, doc: dict[str, Any], fields: list[tuple]) -> dict[str, Any]:
     """Nodes added or removed, field values added or removed, conclusions gained or lost, status change."""
     after = stored_summary(
         [n["node"] for n in doc["nodes"]],
-        [(r[2], r[3] if r[3] is not None else r[4]) for r in field_rows(0, doc)],
+        [(r[2], r[3] if r[3] is not None else r[4]) for r in fields],
         [c["name"] for c in doc["conclusions"]],
         doc["status"],
     )

@@ -207,20 +207,22 @@ class SessionWriter:
         latest, replaced = newest_per_session(writes)
         ids = sorted(latest)  # a fixed lock order avoids deadlocks between concurrent writers
         cur.execute(self.dialect.select_revisions(len(ids)), ids)
-        stored = {int(row[0]): int(row[1]) for row in cur.fetchall()}
+        stored = {int(uid): (int(revision), status) for uid, revision, status in cur.fetchall()}
         spans = self._stored_spans(cur, latest.values())
-        accepted = [latest[i] for i in ids if stored.get(i, -1) < latest[i].revision and not _covered_by_newer(latest[i], spans)]
+        accepted = [latest[i] for i in ids
+                    if stored.get(i, (-1, ""))[0] < latest[i].revision and not _covered_by_newer(latest[i], spans)]
         self.stats.sessions_skipped += len(latest) - len(accepted)
         if not accepted:  # a replay of what is stored: whatever these replaced went with them
             return
         now = int(time.time() * 1000)
         accepted_ids = [w.document["uid"] for w in accepted]
-        before = self._stored_summaries(cur, [i for i in accepted_ids if i in stored])
+        before = self._stored_summaries(cur, {i: stored[i][1] for i in accepted_ids if i in stored})
+        fields = {uid: rows.field_rows(self.template_id, w.document) for uid, w in zip(accepted_ids, accepted)}
         cur.executemany(self.dialect.upsert("luna_session", SESSION_COLUMNS), [rows.session_row(self.template_id, w, now) for w in accepted])
         for table in CHILD_TABLES:
             cur.execute(self.dialect.delete_where_in(table, "session_id", len(accepted_ids)), accepted_ids)
-        self._insert_children(cur, accepted)
-        revisions = [rows.revision_row(self.template_id, w, before.get(w.document["uid"]), now) for w in accepted]
+        self._insert_children(cur, accepted, fields)
+        revisions = [rows.revision_row(self.template_id, w, before.get(uid), fields[uid], now) for uid, w in zip(accepted_ids, accepted)]
         cur.executemany(self.dialect.insert("luna_session_revision", REVISION_COLUMNS), revisions)
         gone = replaced | {uid for w in accepted for uid in w.replaces} | _superseded(accepted, spans)
         removed = sorted(gone - set(latest))
@@ -229,8 +231,10 @@ class SessionWriter:
         self.rollups.write(cur, [w.document for w in accepted], removed)  # macro rollups, same transaction
         self.stats.sessions_written += len(accepted)
 
-    def _stored_summaries(self, cur: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
-        """What the stored revision of each session showed, so the new revision's history says what changed."""
+    def _stored_summaries(self, cur: Any, status: dict[int, str]) -> dict[int, dict[str, Any]]:
+        """What the stored revision of each session (id → its stored status) showed, so the new revision's history
+        says what changed."""
+        ids = list(status)
         if not ids:
             return {}
         parts: dict[int, dict[str, list]] = {i: {"nodes": [], "fields": [], "conclusions": []} for i in ids}
@@ -243,15 +247,13 @@ class SessionWriter:
         cur.execute(self.dialect.select_children("luna_session_conclusion", ("name",), len(ids)), ids)
         for uid, name in cur.fetchall():
             parts[int(uid)]["conclusions"].append(name)
-        cur.execute(f"SELECT id, status FROM luna_session WHERE id IN ({self.dialect.marks(len(ids))})", ids)
-        status = {int(uid): value for uid, value in cur.fetchall()}
         return {i: rows.stored_summary(p["nodes"], p["fields"], p["conclusions"], status.get(i, "")) for i, p in parts.items()}
 
-    def _insert_children(self, cur: Any, accepted: list[Emission]) -> None:
+    def _insert_children(self, cur: Any, accepted: list[Emission], field_rows: dict[int, list[tuple]]) -> None:
         fields, nodes, conclusions, errors = [], [], [], []
         for write in accepted:
             doc = write.document
-            fields += rows.field_rows(self.template_id, doc)
+            fields += field_rows[doc["uid"]]
             nodes += rows.node_rows(doc)
             conclusions += rows.conclusion_rows(self.template_id, doc)
             errors += rows.rule_error_rows(self.template_id, doc)
