@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from sessions.api.views import RoleViewSetMixin
 from sessions.choices import Role
 from sessions.models import AnalysisTemplate
+from sessions.services import session_page
 
 from ..models import QueryRun, SavedQuery, SplitDecision
 from ..services import actions, adhoc, cases, compare, precision
@@ -160,5 +161,5 @@ def _plain(value):
     if value is None or isinstance(value, (str, int, bool)):
         return value
     if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+        return session_page.finite(value)
     return str(value)

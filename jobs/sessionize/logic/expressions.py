@@ -18,6 +18,9 @@ from .vocabulary import Vocabulary, check_bounds, check_names
 _BARE_HAS = re.compile(r"\bhas\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)")
 _UNDEFINED = re.compile(r"Undefined variable or function: '([^']+)'")
 MAX_MESSAGE = 300
+# Never swallowed: interpreter control flow. Everything else, the binding's PanicException (a BaseException) included,
+# becomes a message.
+_CONTROL = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 class ExpressionError(ValueError):
@@ -44,9 +47,9 @@ class Expression:
         """The rule's value, None when it reads a node or field the session does not have, else a RuleFailure."""
         try:
             return self.program.execute(context)
+        except _CONTROL:
+            raise
         except BaseException as exc:  # noqa: B036 — the binding's PanicException is not an Exception
-            if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
-                raise
             missing = _UNDEFINED.search(str(exc))
             if missing and missing.group(1) in self.absent_ok:
                 return None
@@ -68,9 +71,9 @@ def new_context(variables: dict[str, Any]) -> Any:
     context = cel.Context()
     try:
         context.update(variables)
+    except _CONTROL:
+        raise
     except BaseException as exc:  # noqa: B036
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
-            raise
         return RuleFailure(describe_failure(exc))
     return context
 
@@ -89,9 +92,9 @@ def compile_expression(text: str, where: str, vocabulary: Vocabulary | None = No
     rewritten = _BARE_HAS.sub(r"has(nodes.\1)", text)
     try:
         program = cel.compile(rewritten)
+    except _CONTROL:
+        raise
     except BaseException as exc:  # noqa: B036 — a parser panic must become a message, not a dead process
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
-            raise
         raise ExpressionError(f"{where}: {str(exc)[:1000]}") from None
     try:
         names = frozenset(program.variables())

@@ -59,7 +59,7 @@ def is_unavailable(exc: BaseException) -> bool:
             return True
         if isinstance(exc, pymysql.err.OperationalError):
             code = exc.args[0] if exc.args else 0
-            return code in (1040, 1053, 1205, 1213, 1927, 2003, 2006, 2013, 2014, 2055) or code >= 2000
+            return code in (1040, 1053, 1205, 1213, 1927) or code >= 2000  # 2000+: client-side (connection) errors
     except ImportError:  # SQLite-only deployments
         pass
     import sqlite3
