@@ -47,3 +47,20 @@ def test_an_analyst_works_a_case_and_an_editor_merges_a_split_pair(page, live_se
     assert "Merged the two parts" in body and "Merged from sessions" in body
     assert Session.objects.filter(session_key="O-S").count() == 1
     assert "Paid and delivered" in body
+
+
+def test_an_editor_runs_read_only_sql_and_a_write_is_refused(page, live_server, demo_template, users):
+    store(demo_template, in_time_order(payment_flow("Q-1", T0)))
+    login(page, live_server, "editor", PASSWORD)
+    page.goto(f"{live_server.url}/sql/")
+    page.fill("textarea[name=sql]", "SELECT session_key, primary_conclusion FROM luna_session")
+    with page.expect_navigation():
+        page.click("button[value=run]")
+    table = page.inner_text("table.sql-result").lower()  # headers are shown in capitals
+    assert "session_key" in table and "q-1" in table and "delivered" in table
+    page.fill("textarea[name=sql]", "DELETE FROM luna_session")
+    with page.expect_navigation():
+        page.click("button[value=run]")
+    assert "only SELECT" in page.inner_text(".sql-error")
+    assert Session.objects.filter(session_key="Q-1").exists()
+    assert "DELETE FROM luna_session" in page.inner_text("body"), "the refused run is in the audit list"
