@@ -40,6 +40,8 @@ class Proposal(models.Model):
     reviewed_at = models.DateTimeField(null=True)
     comment = models.TextField(blank=True)
     version = models.PositiveIntegerField(null=True, help_text="The version it became when activated.")
+    outcome = models.CharField(max_length=20, blank=True,
+                               help_text="What the activation did to the running job: hot update, restart needed or no running job.")
 
     class Meta:
         db_table = "luna_studio_proposal"

@@ -115,8 +115,8 @@ def activate(proposal: Proposal, user: Any) -> Activation:
     with transaction.atomic():
         current = _locked(proposal, Proposal.Status.APPROVED)
         activation = _save(current.document, user)
-        current.status, current.version = Proposal.Status.ACTIVATED, activation.version.number
-        current.save(update_fields=["status", "version"])
+        current.status, current.version, current.outcome = Proposal.Status.ACTIVATED, activation.version.number, activation.outcome
+        current.save(update_fields=["status", "version", "outcome"])
         _audit(user, AuditEntry.Action.ACTIVATED, current.template_name, current, activation.version.number,
                f"{activation.outcome}. " + " ".join(activation.messages))
     return activation
