@@ -97,7 +97,7 @@ class ProposalSerializer(serializers.ModelSerializer):
     class Meta:
         model = Proposal
         fields = ["id", "template_name", "status", "author", "created_at", "base_version", "reviewer", "reviewed_at",
-                  "comment", "version", "document"]
+                  "comment", "version", "outcome", "document"]
         read_only_fields = fields
 
 
