@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.logic.records import dig
+from jobs.sessionize.logic.ordering import merge_in_time_order
 from jobs.sessionize.logic.template import compile_template, document_fingerprint
 from sessions.services import demo_data as dd
 
@@ -63,7 +64,7 @@ def correlated(tmp_path_factory, template):
     manifest = dd.read_manifest(summary.manifest)
     correlator = Correlator(template)
     streams = {s: read_lines(summary.files[s]) for s in dd.SOURCES}
-    for source, line in dd.merge_in_time_order(template, streams):
+    for source, line in merge_in_time_order(template, streams):
         correlator.feed(source, line)
     correlator.finish()
     return summary, manifest, correlator

@@ -19,7 +19,7 @@ from jobs.sessionize.logic.records import dig
 from jobs.sessionize.logic.template import CompiledTemplate, TemplateError, compile_template
 from sessions.models import TemplateVersion
 from sessions.services import templates
-from sessions.services.demo_data.files import merge_in_time_order
+from jobs.sessionize.logic.ordering import merge_in_time_order
 
 from ..models import Backtest, Draft
 from . import samples

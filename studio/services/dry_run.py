@@ -11,7 +11,7 @@ from django.conf import settings
 
 from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.logic.template import CompiledTemplate, TemplateError, compile_template
-from sessions.services.demo_data.files import merge_in_time_order
+from jobs.sessionize.logic.ordering import merge_in_time_order
 
 from . import samples
 

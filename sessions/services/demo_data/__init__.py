@@ -70,7 +70,6 @@ from .files import (
     Summary,
     default_run_id,
     manifest_dir,
-    merge_in_time_order,
     read_manifest,
     source_locations,
     write_backlog,
@@ -92,7 +91,7 @@ __all__ = [
     "PaymentFlowSimulator", "creation_times", "backlog",
     # files
     "source_locations", "Summary", "manifest_dir", "default_run_id", "write_backlog", "Manifest", "read_manifest",
-    "LiveFeed", "merge_in_time_order",
+    "LiveFeed",
     # importing
     "check_template", "import_template",
 ]

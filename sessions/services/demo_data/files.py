@@ -2,7 +2,6 @@
 live feed, and reading them back (manifest, per-source streams merged in time order)."""
 from __future__ import annotations
 
-import heapq
 import json
 import os
 import random
@@ -10,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable
 
 from .anomalies import Stats
 from .catalog import LOOKBACK_MS, SECOND, SOURCES
@@ -229,39 +228,3 @@ class LiveFeed:
 
     def pending(self) -> int:
         return self.sim.pending()
-
-
-# -- reading back in arrival order ------------------------------------------------------------------------
-def merge_in_time_order(template: Any, streams: dict[str, Iterable[str]]) -> Iterator[tuple[str, str]]:
-    """Interleave per-source line streams the way per-source watermarks would: always take the source whose
-    next line is earliest. Disorder of the result is bounded by the worst disorder within one source.
-    A line without a readable time takes the time of the last readable line of its source."""
-    from jobs.sessionize.logic.records import dig
-
-    def timed(name: str, lines: Iterable[str]) -> Iterator[tuple[int, str]]:
-        src = template.sources[name]
-        last = -(2**62)
-        for raw in lines:
-            line = raw.rstrip("\n")
-            try:
-                last = src.parse_time(dig(json.loads(line), src.time_path))
-            except Exception:  # malformed: keep its position in the file
-                pass
-            yield last, line
-
-    iterators = {name: timed(name, lines) for name, lines in streams.items()}
-    heap = []
-    order = {name: i for i, name in enumerate(streams)}
-    for name, it in iterators.items():
-        head = next(it, None)
-        if head is not None:
-            heap.append((head[0], order[name], name, head[1]))
-    heapq.heapify(heap)
-    while heap:
-        _, rank, name, line = heap[0]
-        yield name, line
-        head = next(iterators[name], None)
-        if head is None:
-            heapq.heappop(heap)
-        else:
-            heapq.heapreplace(heap, (head[0], rank, name, head[1]))
