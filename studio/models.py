@@ -73,9 +73,9 @@ class AuditEntry(models.Model):
 
 
 class Backtest(models.Model):
-    """A draft run over a time range of the stored input next to the live version. Its sessions live only in
-    `result` (the scratch namespace): nothing is written to the live session tables. Deleted after
-    LUNA_STUDIO_BACKTEST_KEEP_HOURS."""
+    """A draft run over a time range of the stored input next to the live version. Its comparison lives in
+    `result`; the Flink path's sessions in scratch databases under var/backtests/<id>/: nothing is written to the
+    live session tables. Deleted (scratch too) after LUNA_STUDIO_BACKTEST_KEEP_HOURS."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -92,6 +92,8 @@ class Backtest(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveIntegerField(default=0, help_text="Lines correlated so far (both versions).")
     total = models.PositiveIntegerField(default=0, help_text="Lines to correlate (both versions).")
+    engine = models.CharField(max_length=8, blank=True, help_text="pure (in the worker) or flink (bounded job), as planned.")
+    phase = models.CharField(max_length=300, blank=True, help_text="What runs now (shown with the progress).")
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -43,7 +43,7 @@ def test_an_unchanged_draft_changes_nothing_and_the_range_bounds_the_input(demo_
                                                            lambda n: None).values())
     narrow = backtest.compare(demo_document, demo_document, first, first + 600_000)
     assert 0 < narrow["lines"] < result["lines"]
-    with pytest.raises(backtest.BacktestError, match="narrow it"):
+    with pytest.raises(backtest.BacktestError, match="more than 10 lines"):
         backtest.compare(demo_document, demo_document, *ALL_TIME, max_lines=10)
 
 
@@ -103,3 +103,26 @@ def test_backtest_page_and_api(demo_logs, demo_template, demo_document, editor_c
     assert bad.status_code == 400 and "ends before it starts" in bad.json()["detail"]
     assert editor_client.post(f"/studio/drafts/{draft.pk}/backtest/", {"start": "yesterday", "end": ""}).status_code == 302
     assert viewer_client.get(f"/studio/backtests/{item.pk}/").status_code == 403
+
+
+def test_the_planner_sends_a_range_beyond_the_limit_to_flink_and_says_so(demo_logs, demo_template, demo_document, users,
+                                                                          settings, monkeypatch):
+    settings.LUNA_STUDIO_BACKTEST_MAX_LINES = 10
+    ran = []
+    monkeypatch.setattr(backtest, "compare_flink", lambda *args: ran.append(args[0]) or backtest.diff({}, {}, 0))
+    draft = Draft.objects.create(name="mobile-pay", document=demo_document)
+    item = backtest.request(draft, *ALL_TIME, users["editor"])
+    assert backtest.run(item.pk) == "done" and ran == [item.pk]
+    item.refresh_from_db()
+    assert item.engine == "flink" and item.result["plan"] == "bounded Flink job: the range holds more than 10 lines (LUNA_STUDIO_BACKTEST_MAX_LINES)"
+
+    settings.LUNA_STUDIO_BACKTEST_ENGINE = "pure"
+    forced = backtest.request(draft, *ALL_TIME, users["editor"])
+    assert backtest.run(forced.pk) == "failed" and ran == [item.pk]
+    assert "narrow it" in Backtest.objects.get(pk=forced.pk).error
+
+    settings.LUNA_STUDIO_BACKTEST_ENGINE, settings.LUNA_STUDIO_BACKTEST_MAX_LINES = "auto", 10**6
+    small = backtest.request(draft, *ALL_TIME, users["editor"])
+    assert backtest.run(small.pk) == "done"
+    small.refresh_from_db()
+    assert small.engine == "pure" and small.result["plan"].startswith(f"pure engine: {small.result['lines']} lines")

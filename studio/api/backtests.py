@@ -16,7 +16,8 @@ from ..services import backtest
 class BacktestSerializer(drf.ModelSerializer):
     class Meta:
         model = Backtest
-        fields = ["id", "template_name", "live_version", "start_ms", "end_ms", "status", "progress", "result", "error",
+        fields = ["id", "template_name", "live_version", "start_ms", "end_ms", "status", "engine", "phase", "progress", "total",
+                  "result", "error",
                   "created_at", "finished_at"]
         read_only_fields = fields
 
@@ -29,7 +30,8 @@ class BacktestRequestSerializer(drf.Serializer):
 
 @extend_schema(tags=["studio"])
 class BacktestViewSet(RoleViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """A draft over a time range of the stored input next to the live version (a Celery task); cancellable."""
+    """A draft over a time range of the stored input next to the live version (a Celery task: the pure engine
+    for small ranges, a bounded Flink job beyond; `engine` and `result.plan` say which); cancellable."""
 
     serializer_class = BacktestSerializer
     queryset = Backtest.objects.all()

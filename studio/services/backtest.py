@@ -1,11 +1,11 @@
 """Backtest: a draft over a time range of the stored input, next to the live version, through the job's own
-pure engine. Both versions read the same lines, so every difference is the draft's doing; the result is
-kept on the Backtest row (a scratch namespace), never in the live session tables.
+code. Both versions read the same lines, so every difference is the draft's doing; the comparison is kept on
+the Backtest row, never in the live session tables.
 
-Ranges are bounded by LUNA_STUDIO_BACKTEST_MAX_LINES: beyond that a bounded Flink job would be needed (not
-built yet), so a larger range is refused with that reason rather than run slowly.
+The planner picks the engine: the pure engine (`engine.Correlator`, in the Celery worker) for ranges up to
+LUNA_STUDIO_BACKTEST_MAX_LINES, the bounded Flink job (flink_backtest.py, scratch databases) beyond;
+LUNA_STUDIO_BACKTEST_ENGINE = pure | flink forces one. The result says which ran and why.
 """
-import json
 from collections import Counter
 from datetime import timedelta
 from typing import Any, Callable
@@ -15,25 +15,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from jobs.sessionize.logic.engine import Correlator
-from jobs.sessionize.logic.records import dig
+from jobs.sessionize.logic.ordering import merge_in_time_order
 from jobs.sessionize.logic.template import CompiledTemplate, TemplateError, compile_template
 from sessions.models import TemplateVersion
 from sessions.services import templates
-from jobs.sessionize.logic.ordering import merge_in_time_order
 
 from ..models import Backtest, Draft
-from . import samples
+from . import flink_backtest, samples
+from .backtest_input import BacktestError, Canceled, TooLarge, input_lines
 
+__all__ = ["BacktestError", "Canceled", "TooLarge", "input_lines", "request", "cleanup", "compare", "run", "cancel"]
 PROGRESS_EVERY = 2000
 MAX_CHANGED_DOCS = 200  # changed sessions kept with both documents (openable side by side)
-
-
-class BacktestError(ValueError):
-    """The backtest cannot run (no live version, draft does not compile, range too large ...)."""
-
-
-class Canceled(Exception):
-    pass
 
 
 def request(draft: Draft, start_ms: int, end_ms: int, user: Any) -> Backtest:
@@ -54,33 +47,12 @@ def request(draft: Draft, start_ms: int, end_ms: int, user: Any) -> Backtest:
 
 
 def cleanup() -> int:
-    """Backtests older than LUNA_STUDIO_BACKTEST_KEEP_HOURS go (with their scratch sessions)."""
+    """Backtests older than LUNA_STUDIO_BACKTEST_KEEP_HOURS go, with their scratch databases (and any scratch
+    directory whose row is gone)."""
     cutoff = timezone.now() - timedelta(hours=settings.LUNA_STUDIO_BACKTEST_KEEP_HOURS)
-    return Backtest.objects.filter(created_at__lt=cutoff).delete()[0]
-
-
-def input_lines(template: CompiledTemplate, start_ms: int, end_ms: int, max_lines: int) -> dict[str, list[str]]:
-    """Each source's stored lines whose event time is in [start, end); unreadable lines are kept (both versions
-    reject them alike)."""
-    streams: dict[str, list[str]] = {}
-    total = 0
-    for name, source in template.sources.items():
-        kept = streams[name] = []
-        for file in samples.source_files(source.location):
-            with file.open(encoding="utf-8", errors="replace") as handle:
-                for raw in handle:
-                    line = raw.rstrip("\n")
-                    try:
-                        ts = source.parse_time(dig(json.loads(line), source.time_path))
-                    except Exception:  # noqa: BLE001 — any unreadable line is kept for both versions
-                        ts = start_ms
-                    if start_ms <= ts < end_ms:
-                        kept.append(line)
-                        total += 1
-                        if total > max_lines:
-                            raise BacktestError(f"the range holds more than {max_lines} lines: narrow it (a bounded Flink "
-                                                f"backtest for large ranges is not available yet)")
-    return streams
+    removed = Backtest.objects.filter(created_at__lt=cutoff).delete()[0]
+    flink_backtest.remove_orphans(set(Backtest.objects.values_list("pk", flat=True)))
+    return removed
 
 
 def correlate(template: CompiledTemplate, streams: dict[str, list[str]], tick: Callable[[int], None]) -> dict[tuple, dict]:
@@ -96,13 +68,26 @@ def correlate(template: CompiledTemplate, streams: dict[str, list[str]], tick: C
 
 def compare(draft_doc: dict[str, Any], live_doc: dict[str, Any], start_ms: int, end_ms: int,
             tick: Callable[[int], None] = lambda n: None, max_lines: int | None = None) -> dict[str, Any]:
-    """Counts per conclusion before (live) and after (draft), and every session whose conclusions change."""
+    """The pure path: both versions in memory; more than `max_lines` lines in the range raises TooLarge."""
     draft, live = compile_template(draft_doc), compile_template(live_doc)
-    streams = input_lines(draft, start_ms, end_ms, max_lines or settings.LUNA_STUDIO_BACKTEST_MAX_LINES)
-    for name in live.sources.keys() - draft.sources.keys():  # a source the draft dropped still feeds the live side
-        streams.update(input_lines(live, start_ms, end_ms, max_lines or settings.LUNA_STUDIO_BACKTEST_MAX_LINES))
-        break
+    limit = max_lines or settings.LUNA_STUDIO_BACKTEST_MAX_LINES
+    streams = input_lines(draft, start_ms, end_ms, limit)
+    if live.sources.keys() - draft.sources.keys():  # a source the draft dropped still feeds the live side
+        streams.update({k: v for k, v in input_lines(live, start_ms, end_ms, limit).items() if k not in streams})
     before, after = correlate(live, streams, tick), correlate(draft, streams, tick)
+    return diff(before, after, sum(len(v) for v in streams.values()))
+
+
+def compare_flink(backtest_id: int, draft_doc: dict[str, Any], live_doc: dict[str, Any], live_version: int,
+                  start_ms: int, end_ms: int, stop: Callable[[], bool], report: Callable[[str, int], None]) -> dict[str, Any]:
+    """The big-range path: the bounded Flink job over the range for each version, then the same comparison."""
+    before, live_lines = flink_backtest.correlate_side(backtest_id, "live", live_doc, live_version, start_ms, end_ms, stop, report)
+    after, draft_lines = flink_backtest.correlate_side(backtest_id, "draft", draft_doc, 0, start_ms, end_ms, stop, report)
+    return diff(before, after, max(live_lines, draft_lines))
+
+
+def diff(before: dict[tuple, dict], after: dict[tuple, dict], lines: int) -> dict[str, Any]:
+    """Counts per conclusion before (live) and after (draft), and every session whose conclusions change."""
     changed = []
     for key in sorted(before.keys() | after.keys(), key=lambda k: (k[1], k[0])):
         old, new = _names(before.get(key)), _names(after.get(key))
@@ -112,7 +97,7 @@ def compare(draft_doc: dict[str, Any], live_doc: dict[str, Any], start_ms: int, 
                 item.update(before_doc=before.get(key), after_doc=after.get(key))
             changed.append(item)
     return {
-        "lines": sum(len(v) for v in streams.values()),
+        "lines": lines,
         "sessions_before": len(before), "sessions_after": len(after),
         "before": dict(Counter(c["name"] for d in before.values() for c in d["conclusions"])),
         "after": dict(Counter(c["name"] for d in after.values() for c in d["conclusions"])),
@@ -126,31 +111,63 @@ def _names(doc: dict[str, Any] | None) -> list[str] | None:
 
 
 def run(backtest_id: int) -> str:
-    """The Celery task's body: progress on the row, stops when the row is canceled."""
+    """The Celery task's body: plans the engine, shows progress on the row, stops when the row is canceled."""
     with transaction.atomic():
         backtest = Backtest.objects.select_for_update().get(pk=backtest_id)
         if backtest.status != Backtest.Status.QUEUED:
             return backtest.status
         backtest.status = Backtest.Status.RUNNING
         backtest.save(update_fields=["status"])
+    rows = Backtest.objects.filter(pk=backtest_id)
     done = 0
+
+    def canceled() -> bool:
+        return rows.filter(status=Backtest.Status.CANCELED).exists()
 
     def tick(n: int) -> None:
         nonlocal done
         done += n
-        if Backtest.objects.filter(pk=backtest_id, status=Backtest.Status.CANCELED).exists():
+        if canceled():
             raise Canceled
-        Backtest.objects.filter(pk=backtest_id).update(progress=done)
+        rows.update(progress=done)
 
+    def report(phase: str, lines: int) -> None:
+        nonlocal done
+        done += lines
+        rows.update(phase=phase[:300], progress=done)
+
+    engine = settings.LUNA_STUDIO_BACKTEST_ENGINE
     try:
         live = templates.get_version(backtest.template_name, backtest.live_version).document
-        result = compare(backtest.document, live, backtest.start_ms, backtest.end_ms, tick)
+        args = (backtest.document, live, backtest.start_ms, backtest.end_ms)
+        result = None
+        if engine != "flink":
+            try:
+                rows.update(engine="pure", phase="pure engine: correlating the range in the worker")
+                result = compare(*args, tick)
+                plan = f"pure engine: {result['lines']} lines, at most LUNA_STUDIO_BACKTEST_MAX_LINES = {settings.LUNA_STUDIO_BACKTEST_MAX_LINES}"
+            except TooLarge as exc:
+                if engine == "pure":
+                    raise BacktestError(f"{exc}: narrow it, or let the planner use the bounded Flink job "
+                                        f"(LUNA_STUDIO_BACKTEST_ENGINE=auto)") from None
+                plan = f"bounded Flink job: {exc}"
+        else:
+            plan = "bounded Flink job: forced by LUNA_STUDIO_BACKTEST_ENGINE=flink"
+        if result is None:
+            done = 0
+            rows.update(engine="flink", progress=0, phase=plan)
+            result = compare_flink(backtest_id, backtest.document, live, backtest.live_version, backtest.start_ms,
+                                   backtest.end_ms, canceled, report)
     except Canceled:
+        flink_backtest.remove_scratch(backtest_id)
         return Backtest.Status.CANCELED
     except (BacktestError, TemplateError, samples.SampleError) as exc:
+        flink_backtest.remove_scratch(backtest_id)
         _finish(backtest_id, Backtest.Status.FAILED, error=str(exc))
         return Backtest.Status.FAILED
-    _finish(backtest_id, Backtest.Status.DONE, result=result, progress=2 * result["lines"], total=2 * result["lines"])
+    result["plan"] = plan
+    _finish(backtest_id, Backtest.Status.DONE, result=result, progress=2 * result["lines"], total=2 * result["lines"],
+            phase="done")
     return Backtest.Status.DONE
 
 
@@ -160,6 +177,7 @@ def _finish(backtest_id: int, status: str, **values: Any) -> None:
 
 
 def cancel(backtest: Backtest) -> bool:
-    """Ask a queued or running backtest to stop (the task checks at its next progress tick)."""
+    """Ask a queued or running backtest to stop (the pure loop checks at its next progress tick, the Flink path
+    within a second, and kills its job)."""
     return bool(Backtest.objects.filter(pk=backtest.pk, status__in=[Backtest.Status.QUEUED, Backtest.Status.RUNNING])
                 .update(status=Backtest.Status.CANCELED, finished_at=timezone.now()))
