@@ -29,7 +29,7 @@ from django.db.utils import ConnectionHandler
 from jobs.sessionize.config import JobConfig
 from jobs.sessionize.logic.template import compile_template
 from sessions.services.flink_cluster import REPO_ROOT
-from sessions.services.jobs import deterministic_backfill, job_env
+from sessions.services.jobs import job_env
 
 from .backtest_input import BacktestError, Canceled, lines_in_range
 
@@ -89,10 +89,13 @@ def write_input(document: dict[str, Any], start_ms: int, end_ms: int, root: Path
 
 
 def job_config(document: dict[str, Any], version: int, database_url: str, data_dir: Path) -> JobConfig:
-    """A backfill's configuration (bounded sources, no checkpoints, event time held when the input is small)."""
+    """A backfill's configuration: bounded file sources, no checkpoints, and event time held to the end of the
+    input when it is small enough (LUNA_DETERMINISTIC_BACKFILL_MAX_MB), as for any backfill: then the result
+    does not depend on Flink's read order, which is what makes it equal the pure engine's."""
+    size = sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file())
     return JobConfig(template=document, template_id=SCRATCH_TEMPLATE_ID, version=version, database_url=database_url,
                      data_dir=str(data_dir), bounded=True, parallelism=settings.LUNA_FLINK_PARALLELISM,
-                     checkpoint_interval_ms=0, hold_watermark=deterministic_backfill(document),
+                     checkpoint_interval_ms=0, hold_watermark=size <= settings.LUNA_DETERMINISTIC_BACKFILL_MAX_MB * 1024 * 1024,
                      engine=settings.LUNA_SESSION_ENGINE)
 
 
