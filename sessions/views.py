@@ -3,7 +3,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -131,23 +131,30 @@ class TemplateReportRefreshView(RoleRequiredMixin, View):
 
 
 class TemplateImportView(RoleRequiredMixin, FormView):
-    """Upload or paste a document; every validation error is shown at once."""
+    """Upload or paste a document; every validation error is shown at once. It becomes a studio draft (opened at
+    its review step: dry run, backtest, propose) unless an admin activates it explicitly (studio.services.imports)."""
 
     required_role = Role.EDITOR
     form_class = TemplateUploadForm
     template_name = "sessions/template_import.html"
 
     def form_valid(self, form: TemplateUploadForm) -> HttpResponse:
+        from studio.services import imports  # review (maker/checker) is the studio's
+
         try:
-            result = templates.save_template(form.cleaned_data["document"], self.request.user)
-        except ValidationError as exc:
-            form.add_error(None, exc)
+            result = imports.import_document(form.cleaned_data["document"], self.request.user, form.cleaned_data["activate"])
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, exc if isinstance(exc, ValidationError) else str(exc))
             return self.form_invalid(form)
-        verb = "saved as" if result.created else "unchanged; current version is"
-        messages.success(self.request, f"{result.version.template.name}: {verb} v{result.version.number}.")
+        if result.outcome == "draft":
+            messages.success(self.request, f"{result.name}: imported as draft {result.draft.pk}. Review it, dry-run it and "
+                                           f"propose it; an admin activates it.")
+            return redirect(result.wizard_url)
+        verb = "activated as" if result.outcome == "activated" else "unchanged; current version is"
+        messages.success(self.request, f"{result.name}: {verb} v{result.version.number}.")
         for note in result.rollout:
             messages.info(self.request, note)
-        return redirect("sessions:template", name=result.version.template.name)
+        return redirect("sessions:template", name=result.name)
 
 
 class TemplateExportView(RoleRequiredMixin, View):

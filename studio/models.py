@@ -49,7 +49,7 @@ class Proposal(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One row per proposal, approval, rejection, activation, rollback and restart: who, when, what."""
+    """One row per import, proposal, approval, rejection, activation, rollback and restart: who, when, what."""
 
     class Action(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
@@ -58,6 +58,7 @@ class AuditEntry(models.Model):
         ACTIVATED = "activated", "Activated"
         ROLLED_BACK = "rolled_back", "Rolled back"
         RESTARTED = "restarted", "Restart requested"
+        IMPORTED = "imported", "Imported as a draft"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

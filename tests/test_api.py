@@ -114,15 +114,34 @@ def test_a_viewer_cannot_post_templates(demo_template, demo_document, users):
     assert TemplateVersion.objects.count() == 1
 
 
-def test_an_editor_imports_and_reimport_is_a_no_op(demo_template, demo_document, users):
+def test_an_editors_import_is_a_draft_and_reimport_is_a_no_op(demo_template, demo_document, users):
+    from studio.models import Draft
+
     client = api(users["editor"])
     changed = dict(demo_document, description="second")
     response = client.post(reverse("template-list"), changed, format="json")
+    draft = Draft.objects.get()
+    assert response.status_code == 202
+    assert response.json() == {"name": "mobile-pay", "outcome": "draft", "version": None, "created": False, "fingerprint": None,
+                               "draft": draft.pk, "wizard_url": f"/studio/drafts/{draft.pk}/?step=review", "job": "", "rollout": []}
+    again = client.post(reverse("template-list"), demo_document, format="json")
+    assert again.status_code == 200 and again.json()["outcome"] == "unchanged" and again.json()["version"] == 1
+    assert client.post(reverse("template-list") + "?activate=true", changed, format="json").status_code == 403
+    assert client.post(reverse("template-list") + "?activate=maybe", changed, format="json").status_code == 400
+    assert TemplateVersion.objects.count() == 1
+
+
+def test_the_single_admin_activates_on_import(demo_template, demo_document, users, settings):
+    client = api(users["admin"])
+    changed = dict(demo_document, description="second")
+    assert client.post(reverse("template-list") + "?activate=true", changed, format="json").status_code == 403
+    settings.LUNA_STUDIO_SINGLE_ADMIN = True
+    response = client.post(reverse("template-list") + "?activate=true", changed, format="json")
     assert response.status_code == 201
-    assert response.json() | {"fingerprint": None} == {"name": "mobile-pay", "version": 2, "created": True, "fingerprint": None, "rollout": []}
-    again = client.post(reverse("template-list"), changed, format="json")
-    assert again.status_code == 200 and again.json()["created"] is False and again.json()["version"] == 2
-    assert TemplateVersion.objects.get(number=2).created_by == users["editor"]
+    assert response.json() | {"fingerprint": None} == {"name": "mobile-pay", "outcome": "activated", "version": 2, "created": True,
+                                                        "fingerprint": None, "draft": None, "wizard_url": "",
+                                                        "job": "no running job", "rollout": []}
+    assert TemplateVersion.objects.get(number=2).created_by == users["admin"]
 
 
 def test_a_bad_document_returns_400_with_every_error(demo_template, demo_document, users):

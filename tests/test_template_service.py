@@ -78,9 +78,9 @@ def test_summaries_count_versions_and_sessions(demo_sessions, demo_document):
 
 
 def test_import_command_prints_name_and_version(capsys):
-    call_command("import_template", str(DEMO_PATH))
+    call_command("import_template", str(DEMO_PATH), "--activate")
     assert capsys.readouterr().out.strip() == "mobile-pay v1"
-    call_command("import_template", str(DEMO_PATH))
+    call_command("import_template", str(DEMO_PATH), "--activate")
     assert capsys.readouterr().out.strip() == "mobile-pay v1 (unchanged)"
     assert TemplateVersion.objects.count() == 1
 
@@ -105,11 +105,11 @@ def test_import_command_rejects_bad_json_and_missing_files(tmp_path):
 
 
 def test_export_then_import_round_trip(tmp_path, demo_document):
-    call_command("import_template", str(DEMO_PATH))
+    call_command("import_template", str(DEMO_PATH), "--activate")
     out = tmp_path / "exported.json"
     call_command("export_template", "mobile-pay", "-o", str(out))
     assert json.loads(out.read_text()) == demo_document
-    call_command("import_template", str(out))
+    call_command("import_template", str(out), "--activate")
     assert TemplateVersion.objects.count() == 1
 
 
@@ -122,3 +122,18 @@ def test_export_command_to_stdout_and_by_version(demo_document, capsys):
     assert json.loads(capsys.readouterr().out)["description"] == "second"
     with pytest.raises(CommandError, match="no template"):
         call_command("export_template", "nope")
+
+
+def test_import_command_without_activate_makes_a_draft_for_review(demo_document, capsys):
+    from studio.models import AuditEntry, Draft
+
+    make_user("ann", "editor")
+    call_command("import_template", str(DEMO_PATH), "--owner", "ann")
+    draft = Draft.objects.get()
+    assert capsys.readouterr().out.startswith(f"mobile-pay: draft {draft.pk} (/studio/drafts/{draft.pk}/?step=review)")
+    assert draft.document == demo_document and draft.owner.username == "ann" and draft.step == "review"
+    assert not TemplateVersion.objects.exists(), "nothing is active before an admin activates it"
+    assert AuditEntry.objects.get().action == "imported"
+    call_command("import_template", str(DEMO_PATH), "--activate")
+    audit = AuditEntry.objects.get(action="activated")
+    assert audit.actor is None and audit.detail.startswith("import_template --activate (automation): no running job.")

@@ -233,33 +233,59 @@ def test_upload_rejects_invalid_json_with_its_position(demo_template, editor_cli
     assert "Invalid JSON at line 2, column 3" in page
 
 
-def test_upload_of_a_file_creates_a_new_version_and_redirects(demo_template, demo_document, editor_client):
+def test_an_editors_upload_becomes_a_draft_that_opens_in_the_wizard(demo_template, demo_document, editor_client):
+    from studio.models import Draft
+
     changed = dict(demo_document, description="Now with a longer gap")
     upload = SimpleUploadedFile("mobile-pay.json", json.dumps(changed).encode(), content_type="application/json")
     response = editor_client.post(reverse("sessions:template_import"), {"file": upload}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("sessions:template", args=["mobile-pay"])
-    assert "mobile-pay: saved as v2." in html(response)
-    same = SimpleUploadedFile("again.json", json.dumps(changed).encode())
+    draft = Draft.objects.get()
+    assert response.redirect_chain[-1][0] == f"/studio/drafts/{draft.pk}/?step=review" and draft.document == changed
+    assert f"mobile-pay: imported as draft {draft.pk}" in html(response) and "Now with a longer gap" in html(response)
+    assert AnalysisTemplate.objects.get().versions.count() == 1, "only an admin activates it"
+    same = SimpleUploadedFile("again.json", json.dumps(demo_document).encode())
     response = editor_client.post(reverse("sessions:template_import"), {"file": same}, follow=True)
-    assert "unchanged; current version is v2" in html(response)
-    assert AnalysisTemplate.objects.get().versions.count() == 2
+    assert "unchanged; current version is v1" in html(response) and Draft.objects.count() == 1
+
+
+def test_an_editor_cannot_activate_on_import(demo_template, demo_document, editor_client):
+    body = {"document": json.dumps(dict(demo_document, description="now")), "activate": "on"}
+    page = html(editor_client.post(reverse("sessions:template_import"), body))
+    assert "This needs the admin role." in page and TemplateVersion.objects.count() == 1
+
+
+def test_an_admin_activates_on_import_only_as_the_single_admin(demo_template, demo_document, users, settings):
+    from studio.models import AuditEntry
+
+    admin = logged_in(users["admin"])
+    body = {"document": json.dumps(dict(demo_document, description="now")), "activate": "on"}
+    assert "another admin approves" in html(admin.post(reverse("sessions:template_import"), body))
+    assert TemplateVersion.objects.count() == 1
+    settings.LUNA_STUDIO_SINGLE_ADMIN = True
+    response = admin.post(reverse("sessions:template_import"), body, follow=True)
+    assert "mobile-pay: activated as v2." in html(response) and TemplateVersion.objects.count() == 2
+    assert [a.action for a in AuditEntry.objects.order_by("pk")] == ["proposed", "approved", "activated"]
 
 
 def test_upload_form_enforces_csrf(demo_template, demo_document, users):
+    from studio.models import Draft
+
     client = logged_in(users["editor"], enforce_csrf_checks=True)
     body = {"document": json.dumps(dict(demo_document, description="csrf"))}
     assert client.post(reverse("sessions:template_import"), body).status_code == 403
-    assert TemplateVersion.objects.count() == 1
+    assert not Draft.objects.exists()
     client.get(reverse("sessions:template", args=["mobile-pay"]))  # the page with the form sets the cookie
     token = client.cookies["csrftoken"].value
     response = client.post(reverse("sessions:template_import"), {**body, "csrfmiddlewaretoken": token})
-    assert response.status_code == 302 and TemplateVersion.objects.count() == 2
+    assert response.status_code == 302 and Draft.objects.count() == 1
 
 
 def test_import_page_accepts_a_brand_new_template(demo_document, editor_client):
+    from studio.models import Draft
+
     doc = dict(demo_document, name="second-flow")
     response = editor_client.post(reverse("sessions:template_import"), {"document": json.dumps(doc)})
-    assert response.status_code == 302 and AnalysisTemplate.objects.filter(name="second-flow").exists()
+    assert response.status_code == 302 and Draft.objects.get().name == "second-flow"
 
 
 # ---- dead letters --------------------------------------------------------------------------------------

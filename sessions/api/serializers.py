@@ -158,13 +158,17 @@ class TemplateDetailSerializer(TemplateListSerializer):
         return versions[0].document if versions else None
 
 
-class TemplateSavedSerializer(serializers.Serializer):
-    """Answer to an import: the current version and whether this request created it."""
+class TemplateImportedSerializer(serializers.Serializer):
+    """Answer to an import: a draft for review, or (activated / unchanged) the current version."""
 
     name = serializers.CharField()
-    version = serializers.IntegerField()
-    created = serializers.BooleanField()
-    fingerprint = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["draft", "activated", "unchanged"])
+    version = serializers.IntegerField(allow_null=True, help_text="The current version (null: a draft of a new template).")
+    created = serializers.BooleanField(help_text="A version was saved by this request.")
+    fingerprint = serializers.CharField(allow_null=True)
+    draft = serializers.IntegerField(allow_null=True, help_text="The studio draft to review (outcome draft).")
+    wizard_url = serializers.CharField(allow_blank=True)
+    job = serializers.CharField(allow_blank=True, help_text="Activated: hot update, restart needed or no running job.")
     rollout = serializers.ListField(child=serializers.CharField(), help_text="What happened to the template's running jobs.")
 
 

@@ -1,5 +1,5 @@
 """REST API (SPEC §6): the same FilterSets, services and roles as the console pages."""
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -61,22 +62,38 @@ class TemplateViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
+        parameters=[OpenApiParameter("activate", bool, description="Activate at once (admin; propose + approve + activate, "
+                                                                   "so it needs LUNA_STUDIO_SINGLE_ADMIN). Default: a studio draft.")],
         responses={
-            201: OpenApiResponse(serializers.TemplateSavedSerializer, description="A new version was saved."),
-            200: OpenApiResponse(serializers.TemplateSavedSerializer, description="Same document as the current version; nothing saved."),
-            400: OpenApiResponse(serializers.ErrorsSerializer, description="Every validation error of the document."),
+            202: OpenApiResponse(serializers.TemplateImportedSerializer, description="Imported as a studio draft: review it "
+                                 "(wizard_url), propose it; an admin activates it."),
+            201: OpenApiResponse(serializers.TemplateImportedSerializer, description="Activated: a new version was saved."),
+            200: OpenApiResponse(serializers.TemplateImportedSerializer, description="Same document as the current version; nothing saved."),
+            400: OpenApiResponse(serializers.ErrorsSerializer, description="Every validation error of the document, or a bad `activate`."),
+            403: OpenApiResponse(description="Not an editor; or activation asked by a non-admin, or by an admin without "
+                                             "LUNA_STUDIO_SINGLE_ADMIN (maker/checker)."),
         },
-        summary="Import a template document (SPEC §2)",
+        summary="Import a template document (SPEC §2) for review",
     )
     def create(self, request: Request) -> Response:
+        from studio.services import imports  # review (maker/checker) is the studio's
+
+        flag = request.query_params.get("activate", "false").lower()
+        if flag not in ("true", "false", "1", "0"):
+            return Response({"errors": ["activate must be true or false"]}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            result = templates.save_template(request.data, request.user)
+            result = imports.import_document(request.data, request.user, activate=flag in ("true", "1"))
         except ValidationError as exc:
             return Response({"errors": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
         version = result.version
-        body = {"name": version.template.name, "version": version.number, "created": result.created,
-                "fingerprint": version.fingerprint, "rollout": list(result.rollout)}
-        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        body = {"name": result.name, "outcome": result.outcome, "version": version.number if version else None,
+                "created": result.outcome == "activated", "fingerprint": version.fingerprint if version else None,
+                "draft": result.draft.pk if result.draft else None, "wizard_url": result.wizard_url,
+                "job": result.job, "rollout": list(result.rollout)}
+        code = {"draft": status.HTTP_202_ACCEPTED, "activated": status.HTTP_201_CREATED}.get(result.outcome, status.HTTP_200_OK)
+        return Response(body, status=code)
 
     @extend_schema(
         parameters=[OpenApiParameter("version", int, description="Version number (default: current).")],

@@ -18,6 +18,11 @@ class TemplateUploadForm(forms.Form):
         label="…or paste the document",
         widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false", "class": "code"}),
     )
+    activate = forms.BooleanField(
+        required=False, label="Activate now (admin)",
+        help_text="Skip the draft: propose, approve and activate in one step (needs LUNA_STUDIO_SINGLE_ADMIN; "
+                  "otherwise another admin approves the draft's proposal).",
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -37,7 +37,7 @@ def _audit(user: Any, action: str, name: str, proposal: Proposal | None = None, 
     AuditEntry.objects.create(actor=user, action=action, template_name=name, proposal=proposal, version=version, detail=detail)
 
 
-def _require(user: Any, role: str) -> None:
+def require(user: Any, role: str) -> None:
     if not has_role(user, role):
         raise PermissionDenied(f"This needs the {role} role.")
 
@@ -51,7 +51,7 @@ def _active_number(name: str) -> int | None:
 
 def propose(draft: Draft, user: Any) -> Proposal:
     """The draft becomes a proposal (it must compile as a whole); the draft is consumed."""
-    _require(user, Role.EDITOR)
+    require(user, Role.EDITOR)
     templates.validate_document(draft.document)  # ValidationError listing every problem
     with transaction.atomic():
         proposal = Proposal.objects.create(template_name=draft.name, document=draft.document, author=user,
@@ -69,7 +69,7 @@ def _locked(proposal: Proposal, *states: str) -> Proposal:
 
 
 def approve(proposal: Proposal, user: Any, comment: str = "") -> Proposal:
-    _require(user, Role.ADMIN)
+    require(user, Role.ADMIN)
     single = bool(getattr(settings, "LUNA_STUDIO_SINGLE_ADMIN", False))
     if proposal.author_id == user.pk and not single:
         raise PermissionDenied("An admin cannot approve their own proposal (maker/checker); another admin must.")
@@ -84,7 +84,7 @@ def approve(proposal: Proposal, user: Any, comment: str = "") -> Proposal:
 
 
 def reject(proposal: Proposal, user: Any, comment: str = "") -> Proposal:
-    _require(user, Role.ADMIN)
+    require(user, Role.ADMIN)
     with transaction.atomic():
         current = _locked(proposal, Proposal.Status.PROPOSED, Proposal.Status.APPROVED)
         current.status, current.reviewer, current.reviewed_at, current.comment = (
@@ -94,7 +94,7 @@ def reject(proposal: Proposal, user: Any, comment: str = "") -> Proposal:
     return current
 
 
-def _save(document: dict[str, Any], user: Any) -> Activation:
+def save_activation(document: dict[str, Any], user: Any) -> Activation:
     try:
         result = templates.save_template(document, user)
     except ValidationError as exc:
@@ -111,10 +111,10 @@ def _save(document: dict[str, Any], user: Any) -> Activation:
 
 def activate(proposal: Proposal, user: Any) -> Activation:
     """Save the approved document as the template's new version and push it to the running job."""
-    _require(user, Role.ADMIN)
+    require(user, Role.ADMIN)
     with transaction.atomic():
         current = _locked(proposal, Proposal.Status.APPROVED)
-        activation = _save(current.document, user)
+        activation = save_activation(current.document, user)
         current.status, current.version, current.outcome = Proposal.Status.ACTIVATED, activation.version.number, activation.outcome
         current.save(update_fields=["status", "version", "outcome"])
         _audit(user, AuditEntry.Action.ACTIVATED, current.template_name, current, activation.version.number,
@@ -124,12 +124,12 @@ def activate(proposal: Proposal, user: Any) -> Activation:
 
 def rollback(name: str, number: int, user: Any) -> Activation:
     """Make an earlier version's document current again (a new version, pushed like any activation)."""
-    _require(user, Role.ADMIN)
+    require(user, Role.ADMIN)
     try:
         old = templates.get_version(name, number)
     except TemplateVersion.DoesNotExist:
         raise ReviewError(f"template {name!r} has no version {number}") from None
-    activation = _save(old.document, user)
+    activation = save_activation(old.document, user)
     _audit(user, AuditEntry.Action.ROLLED_BACK, name, version=activation.version.number,
            detail=f"back to the document of v{number}: {activation.outcome}. " + " ".join(activation.messages))
     return activation
@@ -140,7 +140,7 @@ def restart(name: str, user: Any) -> str:
 
     A restart is needed exactly when sources, key or watermark bound changed, so the old state does not fit the
     new version: the new run starts fresh (job_control.start), like the Jobs page's Stop then Start."""
-    _require(user, Role.ADMIN)
+    require(user, Role.ADMIN)
     template = AnalysisTemplate.objects.get(name=name)
     stopped = ""
     if job_control.active_run(template.pk) is not None:
