@@ -52,7 +52,7 @@ class BacktestView(RoleRequiredMixin, DetailView):
         result = self.object.result or {}
         names = sorted(set(result.get("before", {})) | set(result.get("after", {})))
         rows = [(n, result["before"].get(n, 0), result["after"].get(n, 0)) for n in names] if result else []
-        return super().get_context_data(counts=rows, changed=result.get("changed", []),
+        return super().get_context_data(counts=rows, changed=result.get("changed", []), feedback=result.get("feedback", []),
                                         keep_hours=f"{settings.LUNA_STUDIO_BACKTEST_KEEP_HOURS} h", **kwargs)
 
     def post(self, request, pk: int):

@@ -29,3 +29,17 @@ def rule_precision(template_id: int) -> list[RulePrecision]:
                       false_positive=Count("id", filter=Q(verdict=VerdictKind.FALSE_POSITIVE)))
             .order_by("conclusion", "-template_version"))
     return [RulePrecision(r["conclusion"], r["template_version"], r["confirmed"], r["false_positive"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class Label:
+    """One verdict as a label on a stored session (a backtest checks what a draft does to it)."""
+
+    session_id: int
+    conclusion: str
+    verdict: str
+
+
+def labels(template_id: int) -> list[Label]:
+    rows = Verdict.objects.filter(template_id=template_id).values_list("session_id", "conclusion", "verdict")
+    return [Label(*row) for row in rows]

@@ -1,5 +1,5 @@
 """Studio API: backtests (ask, follow, cancel)."""
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers as drf, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -13,11 +13,34 @@ from ..models import Backtest, Draft
 from ..services import backtest
 
 
+class RuleFeedbackSerializer(drf.Serializer):
+    """Feedback from verdicts for one conclusion rule (studio/services/feedback.py)."""
+
+    conclusion = drf.CharField()
+    live_precision = drf.FloatField(allow_null=True, help_text="Confirmed share of all verdicts on the live version.")
+    live_judged = drf.IntegerField()
+    judged_in_range = drf.IntegerField(help_text="Verdict-labelled sessions the backtest replayed.")
+    confirmed_lost = drf.IntegerField()
+    false_positive_kept = drf.IntegerField()
+    false_positive_gained = drf.IntegerField()
+    false_positive_dropped = drf.IntegerField()
+    precision_before = drf.FloatField(allow_null=True, help_text="On the labelled sessions of the range: live version.")
+    precision_after = drf.FloatField(allow_null=True, help_text="The same sessions: draft.")
+    worse = drf.BooleanField(help_text="The draft loses confirmed sessions, gains false positives or lowers precision.")
+    reasons = drf.ListField(child=drf.CharField())
+
+
 class BacktestSerializer(drf.ModelSerializer):
+    feedback = drf.SerializerMethodField()
+
+    @extend_schema_field(RuleFeedbackSerializer(many=True))
+    def get_feedback(self, item: Backtest) -> list:
+        return (item.result or {}).get("feedback", [])
+
     class Meta:
         model = Backtest
         fields = ["id", "template_name", "live_version", "start_ms", "end_ms", "status", "engine", "phase", "progress", "total",
-                  "result", "error",
+                  "result", "feedback", "error",
                   "created_at", "finished_at"]
         read_only_fields = fields
 

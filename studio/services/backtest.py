@@ -21,10 +21,11 @@ from sessions.models import TemplateVersion
 from sessions.services import templates
 
 from ..models import Backtest, Draft
-from . import flink_backtest, samples
+from . import feedback, flink_backtest, samples
 from .backtest_input import BacktestError, Canceled, TooLarge, input_lines
 
-__all__ = ["BacktestError", "Canceled", "TooLarge", "input_lines", "request", "cleanup", "compare", "run", "cancel"]
+__all__ = ["BacktestError", "Canceled", "TooLarge", "input_lines", "request", "cleanup", "compare", "diff", "run", "cancel"]
+
 PROGRESS_EVERY = 2000
 MAX_CHANGED_DOCS = 200  # changed sessions kept with both documents (openable side by side)
 
@@ -66,24 +67,31 @@ def correlate(template: CompiledTemplate, streams: dict[str, list[str]], tick: C
     return {(s.document["session_key"], s.document["start_ms"]): s.document for s in correlator.store.values()}
 
 
-def compare(draft_doc: dict[str, Any], live_doc: dict[str, Any], start_ms: int, end_ms: int,
-            tick: Callable[[int], None] = lambda n: None, max_lines: int | None = None) -> dict[str, Any]:
+Sides = tuple[dict[tuple, dict], dict[tuple, dict], int]  # live sessions, draft sessions, lines read
+
+
+def sides_pure(draft_doc: dict[str, Any], live_doc: dict[str, Any], start_ms: int, end_ms: int,
+               tick: Callable[[int], None] = lambda n: None, max_lines: int | None = None) -> Sides:
     """The pure path: both versions in memory; more than `max_lines` lines in the range raises TooLarge."""
     draft, live = compile_template(draft_doc), compile_template(live_doc)
     limit = max_lines or settings.LUNA_STUDIO_BACKTEST_MAX_LINES
     streams = input_lines(draft, start_ms, end_ms, limit)
     if live.sources.keys() - draft.sources.keys():  # a source the draft dropped still feeds the live side
         streams.update({k: v for k, v in input_lines(live, start_ms, end_ms, limit).items() if k not in streams})
-    before, after = correlate(live, streams, tick), correlate(draft, streams, tick)
-    return diff(before, after, sum(len(v) for v in streams.values()))
+    return correlate(live, streams, tick), correlate(draft, streams, tick), sum(len(v) for v in streams.values())
 
 
-def compare_flink(backtest_id: int, draft_doc: dict[str, Any], live_doc: dict[str, Any], live_version: int,
-                  start_ms: int, end_ms: int, stop: Callable[[], bool], report: Callable[[str, int], None]) -> dict[str, Any]:
-    """The big-range path: the bounded Flink job over the range for each version, then the same comparison."""
+def compare(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The pure path's comparison (see `sides_pure` for the arguments)."""
+    return diff(*sides_pure(*args, **kwargs))
+
+
+def sides_flink(backtest_id: int, draft_doc: dict[str, Any], live_doc: dict[str, Any], live_version: int,
+                start_ms: int, end_ms: int, stop: Callable[[], bool], report: Callable[[str, int], None]) -> Sides:
+    """The big-range path: the bounded Flink job over the range for each version."""
     before, live_lines = flink_backtest.correlate_side(backtest_id, "live", live_doc, live_version, start_ms, end_ms, stop, report)
     after, draft_lines = flink_backtest.correlate_side(backtest_id, "draft", draft_doc, 0, start_ms, end_ms, stop, report)
-    return diff(before, after, max(live_lines, draft_lines))
+    return before, after, max(live_lines, draft_lines)
 
 
 def diff(before: dict[tuple, dict], after: dict[tuple, dict], lines: int) -> dict[str, Any]:
@@ -140,12 +148,12 @@ def run(backtest_id: int) -> str:
     try:
         live = templates.get_version(backtest.template_name, backtest.live_version).document
         args = (backtest.document, live, backtest.start_ms, backtest.end_ms)
-        result = None
+        sides = None
         if engine != "flink":
             try:
                 rows.update(engine="pure", phase="pure engine: correlating the range in the worker")
-                result = compare(*args, tick)
-                plan = f"pure engine: {result['lines']} lines, at most LUNA_STUDIO_BACKTEST_MAX_LINES = {settings.LUNA_STUDIO_BACKTEST_MAX_LINES}"
+                sides = sides_pure(*args, tick)
+                plan = f"pure engine: {sides[2]} lines, at most LUNA_STUDIO_BACKTEST_MAX_LINES = {settings.LUNA_STUDIO_BACKTEST_MAX_LINES}"
             except TooLarge as exc:
                 if engine == "pure":
                     raise BacktestError(f"{exc}: narrow it, or let the planner use the bounded Flink job "
@@ -153,11 +161,13 @@ def run(backtest_id: int) -> str:
                 plan = f"bounded Flink job: {exc}"
         else:
             plan = "bounded Flink job: forced by LUNA_STUDIO_BACKTEST_ENGINE=flink"
-        if result is None:
+        if sides is None:
             done = 0
             rows.update(engine="flink", progress=0, phase=plan)
-            result = compare_flink(backtest_id, backtest.document, live, backtest.live_version, backtest.start_ms,
-                                   backtest.end_ms, canceled, report)
+            sides = sides_flink(backtest_id, backtest.document, live, backtest.live_version, backtest.start_ms,
+                                backtest.end_ms, canceled, report)
+        result = diff(*sides)
+        result["feedback"] = feedback.for_backtest(backtest.template_name, backtest.live_version, sides[0], sides[1])
     except Canceled:
         flink_backtest.remove_scratch(backtest_id)
         return Backtest.Status.CANCELED
