@@ -1,4 +1,6 @@
-"""Shared by the studio tests: demo logs in a data dir, and the wizard's POST data for each step."""
+"""Shared by the studio tests: demo logs in a data dir, a draft that changes one rule, and the wizard's POST data
+for each step."""
+import copy
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,13 @@ def demo_logs(settings, tmp_path, demo_document) -> Path:
     now = int(time.time() * 1000)
     write_backlog(demo_document, root, orders=40, seed=11, start_ms=now - 3_600_000, end_ms=now - 600_000)
     return root
+
+
+def changed_rule(document: dict[str, Any]) -> dict[str, Any]:
+    """`delivered` no longer needs the channel callback: the sessions without one gain it."""
+    draft = copy.deepcopy(document)
+    next(c for c in draft["conclusions"] if c["name"] == "delivered")["when"] = "has(delivery) && delivery.count == 1"
+    return draft
 
 
 def step_data(prefix: str, step: str, rows: list[dict[str, Any]] | dict[str, Any]) -> dict[str, Any]:

@@ -1,27 +1,17 @@
 """Backtest: a draft that changes one conclusion rule reports exactly the sessions whose conclusion changes."""
-import copy
-
 import pytest
 
 from jobs.sessionize.logic.template import compile_template
 from studio.models import Backtest, Draft
 from studio.services import backtest
-from tests.studio_support import demo_logs  # noqa: F401 — fixture
+from tests.studio_support import changed_rule, demo_logs  # noqa: F401 — fixture
 
 pytestmark = pytest.mark.django_db
 ALL_TIME = (0, 2**62)
 
 
-def _changed_rule(document):
-    """`delivered` no longer needs the channel callback."""
-    draft = copy.deepcopy(document)
-    rule = next(c for c in draft["conclusions"] if c["name"] == "delivered")
-    rule["when"] = "has(delivery) && delivery.count == 1"
-    return draft
-
-
 def test_exactly_the_sessions_whose_conclusion_changes(demo_logs, demo_document):
-    result = backtest.compare(_changed_rule(demo_document), demo_document, *ALL_TIME)
+    result = backtest.compare(changed_rule(demo_document), demo_document, *ALL_TIME)
     live = compile_template(demo_document)
     expected = set()  # independently: sessions with exactly one delivery and no callback
     for key, doc in backtest.correlate(live, backtest.input_lines(live, *ALL_TIME, 10**6), lambda n: None).items():
@@ -50,7 +40,7 @@ def test_an_unchanged_draft_changes_nothing_and_the_range_bounds_the_input(demo_
 def test_the_task_runs_a_request_keeps_sessions_out_of_the_live_tables_and_can_be_canceled(demo_logs, demo_template, demo_document, users):
     from sessions.models import Session
 
-    draft = Draft.objects.create(name="mobile-pay", document=_changed_rule(demo_document))
+    draft = Draft.objects.create(name="mobile-pay", document=changed_rule(demo_document))
     sessions_before = Session.objects.count()
     item = backtest.request(draft, *ALL_TIME, users["editor"])
     assert backtest.run(item.pk) == "done"
@@ -85,7 +75,7 @@ def eager_backtests(monkeypatch):
 
 
 def test_backtest_page_and_api(demo_logs, demo_template, demo_document, editor_client, viewer_client, eager_backtests):
-    draft = Draft.objects.create(name="mobile-pay", document=_changed_rule(demo_document))
+    draft = Draft.objects.create(name="mobile-pay", document=changed_rule(demo_document))
     r = editor_client.post(f"/studio/drafts/{draft.pk}/backtest/", {"start": "2000-01-01T00:00", "end": "2200-01-01T00:00"})
     item = Backtest.objects.get()
     assert r.status_code == 302 and r.url == f"/studio/backtests/{item.pk}/"
@@ -127,46 +117,3 @@ def test_the_planner_sends_a_range_beyond_the_limit_to_flink_and_says_so(demo_lo
     small.refresh_from_db()
     assert small.engine == "pure" and small.result["plan"].startswith(f"pure engine: {small.result['lines']} lines")
 
-
-def _store(template, doc, pk):
-    """A live session as the sink stores it (core row and conclusions: what verdicts point at)."""
-    from sessions.models import Session, SessionConclusion
-
-    session = Session.objects.create(id=pk, template=template, session_key=doc["session_key"], start_ms=doc["start_ms"],
-                                     end_ms=doc["end_ms"], duration_ms=doc["duration_ms"], status=doc["status"], revision=1,
-                                     completeness=1.0, updated_ms=0, template_version=1)
-    SessionConclusion.objects.bulk_create(SessionConclusion(session=session, template=template, start_ms=doc["start_ms"], **c)
-                                          for c in doc["conclusions"])
-    return session
-
-
-def test_verdicts_on_sessions_the_draft_changes_flag_the_rule_that_got_worse(demo_logs, demo_template, demo_document, users):
-    from investigation.models import Verdict
-
-    draft_doc = _changed_rule(demo_document)
-    before, after, _ = backtest.sides_pure(draft_doc, demo_document, *ALL_TIME)
-    gained = next(k for k in before if "delivered" in backtest._names(after[k]) and "delivered" not in backtest._names(before[k]))
-    kept = next(k for k in before if "delivered" in backtest._names(before[k]))
-    other = next(c["name"] for c in before[gained]["conclusions"])  # what the live version concluded instead
-    sessions = {gained: _store(demo_template, before[gained], 1), kept: _store(demo_template, before[kept], 2)}
-    for key, name, verdict in ((gained, "delivered", "false_positive"), (gained, other, "confirmed"), (kept, "delivered", "confirmed")):
-        # given on an older version that drew `delivered` for the first one
-        Verdict.objects.create(session_id=sessions[key].pk, template=demo_template, template_version=1, conclusion=name, verdict=verdict)
-
-    draft = Draft.objects.create(name="mobile-pay", document=draft_doc)
-    item = backtest.request(draft, *ALL_TIME, users["editor"])
-    assert backtest.run(item.pk) == "done"
-    rows = {row["conclusion"]: row for row in Backtest.objects.get(pk=item.pk).result["feedback"]}
-    delivered = rows["delivered"]
-    assert (delivered["live_precision"], delivered["live_judged"], delivered["judged_in_range"]) == (0.5, 2, 2)
-    assert (delivered["false_positive_gained"], delivered["confirmed_lost"], delivered["false_positive_kept"]) == (1, 0, 0)
-    assert (delivered["precision_before"], delivered["precision_after"]) == (1.0, 0.5)
-    assert delivered["worse"] and delivered["reasons"] == ["1 false positive(s) gain it", "precision on judged sessions 100% → 50%"]
-    assert not rows[other]["worse"] and rows[other]["precision_before"] == rows[other]["precision_after"] == 1.0
-
-    from tests.factories import logged_in
-    client = logged_in(users["editor"])
-    page = client.get(f"/studio/backtests/{item.pk}/").content.decode()
-    assert 'id="backtest-feedback"' in page and 'class="worse"' in page and "1 false positive(s) gain it" in page
-    api = client.get(f"/api/studio/backtests/{item.pk}/").json()
-    assert {r["conclusion"]: r["worse"] for r in api["feedback"]} == {"delivered": True, other: False}

@@ -1,6 +1,5 @@
 """The bounded Flink backtest (big ranges): the job's own code over the range for both versions, in scratch
 databases, gives the same comparison as the pure engine; it shows progress and can be cancelled."""
-import copy
 import threading
 import time
 
@@ -9,7 +8,7 @@ import pytest
 from sessions.models import Session
 from studio.models import Backtest, Draft
 from studio.services import backtest, flink_backtest
-from tests.studio_support import demo_logs  # noqa: F401 — fixture
+from tests.studio_support import changed_rule, demo_logs  # noqa: F401 — fixture
 
 pytestmark = [pytest.mark.flink, pytest.mark.django_db(transaction=True)]
 ALL_TIME = (0, 2**62)
@@ -17,9 +16,7 @@ ALL_TIME = (0, 2**62)
 
 @pytest.fixture
 def changed_draft(demo_document):
-    draft = copy.deepcopy(demo_document)
-    next(c for c in draft["conclusions"] if c["name"] == "delivered")["when"] = "has(delivery) && delivery.count == 1"
-    return Draft.objects.create(name="mobile-pay", document=draft)
+    return Draft.objects.create(name="mobile-pay", document=changed_rule(demo_document))
 
 
 def _comparable(result: dict) -> dict:
