@@ -144,28 +144,13 @@ def run(backtest_id: int) -> str:
         done += lines
         rows.update(phase=phase[:300], progress=done)
 
-    engine = settings.LUNA_STUDIO_BACKTEST_ENGINE
+    def flink() -> None:
+        nonlocal done
+        done = 0  # the pure attempt's lines do not count
+
     try:
         live = templates.get_version(backtest.template_name, backtest.live_version).document
-        args = (backtest.document, live, backtest.start_ms, backtest.end_ms)
-        sides = None
-        if engine != "flink":
-            try:
-                rows.update(engine="pure", phase="pure engine: correlating the range in the worker")
-                sides = sides_pure(*args, tick)
-                plan = f"pure engine: {sides[2]} lines, at most LUNA_STUDIO_BACKTEST_MAX_LINES = {settings.LUNA_STUDIO_BACKTEST_MAX_LINES}"
-            except TooLarge as exc:
-                if engine == "pure":
-                    raise BacktestError(f"{exc}: narrow it, or let the planner use the bounded Flink job "
-                                        f"(LUNA_STUDIO_BACKTEST_ENGINE=auto)") from None
-                plan = f"bounded Flink job: {exc}"
-        else:
-            plan = "bounded Flink job: forced by LUNA_STUDIO_BACKTEST_ENGINE=flink"
-        if sides is None:
-            done = 0
-            rows.update(engine="flink", progress=0, phase=plan)
-            sides = sides_flink(backtest_id, backtest.document, live, backtest.live_version, backtest.start_ms,
-                                backtest.end_ms, canceled, report)
+        sides, plan = _planned(backtest, live, tick, canceled, report, flink)
         result = diff(*sides)
         result["feedback"] = feedback.for_backtest(backtest.template_name, backtest.live_version, sides[0], sides[1])
     except Canceled:
@@ -179,6 +164,28 @@ def run(backtest_id: int) -> str:
     _finish(backtest_id, Backtest.Status.DONE, result=result, progress=2 * result["lines"], total=2 * result["lines"],
             phase="done")
     return Backtest.Status.DONE
+
+
+def _planned(backtest: Backtest, live: dict[str, Any], tick: Callable[[int], None], canceled: Callable[[], bool],
+             report: Callable[[str, int], None], switching: Callable[[], None]) -> tuple[Sides, str]:
+    """The planner: the pure engine unless the range holds more than LUNA_STUDIO_BACKTEST_MAX_LINES lines (or the
+    setting forces one); returns both sides and the sentence saying which engine ran and why."""
+    engine, rows = settings.LUNA_STUDIO_BACKTEST_ENGINE, Backtest.objects.filter(pk=backtest.pk)
+    args = (backtest.document, live, backtest.start_ms, backtest.end_ms)
+    plan = "bounded Flink job: forced by LUNA_STUDIO_BACKTEST_ENGINE=flink"
+    if engine != "flink":
+        try:
+            rows.update(engine="pure", phase="pure engine: correlating the range in the worker")
+            sides = sides_pure(*args, tick)
+            return sides, f"pure engine: {sides[2]} lines, at most LUNA_STUDIO_BACKTEST_MAX_LINES = {settings.LUNA_STUDIO_BACKTEST_MAX_LINES}"
+        except TooLarge as exc:
+            if engine == "pure":
+                raise BacktestError(f"{exc}: narrow it, or let the planner use the bounded Flink job "
+                                    f"(LUNA_STUDIO_BACKTEST_ENGINE=auto)") from None
+            plan = f"bounded Flink job: {exc}"
+    switching()
+    rows.update(engine="flink", progress=0, phase=plan)
+    return sides_flink(backtest.pk, *args[:2], backtest.live_version, *args[2:], canceled, report), plan
 
 
 def _finish(backtest_id: int, status: str, **values: Any) -> None:
