@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.db import TIDB_SESSION, analytics_database, tiflash_statements
+from analytics.db import MYSQL_SESSION, TIDB_SESSION, analytics_database, tiflash_statements
 from analytics.query.compiler import compile_query
 from analytics.query.planner import plan
 from analytics.query.printers import PRINTERS, dialect_of
@@ -89,4 +89,5 @@ def test_the_analytics_alias_reads_tiflash_on_tidb_and_mirrors_the_default_datab
     assert "tidb_isolation_read_engines = 'tiflash,tidb'" in TIDB_SESSION and "tidb_allow_mpp = ON" in TIDB_SESSION
     assert tidb["TEST"] == {"MIRROR": "default"}
     mariadb = analytics_database({"ENGINE": "django.db.backends.mysql", "NAME": "luna"})
-    assert "init_command" not in mariadb["OPTIONS"]
+    assert mariadb["OPTIONS"] == {"init_command": MYSQL_SESSION}  # in-memory GROUP BY temporary tables, this session only
+    assert "init_command" not in analytics_database({"ENGINE": "django.db.backends.sqlite3", "NAME": "x"})["OPTIONS"]

@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections
+from django.db.models import Sum
 
 from sessions.models import AnalysisTemplate, Session
 
@@ -155,7 +156,7 @@ def provisional(query: MacroQuery, template: AnalysisTemplate, chosen: Plan) -> 
     if chosen.source == "rollups":
         rows = Rollup.objects.using(ALIAS).filter(template=template, grain=chosen.grain, status="open",
                                                   bucket_ms__gte=query.since_ms, bucket_ms__lt=query.until_ms)
-        counted = sum(rows.values_list("sessions", flat=True))
+        counted = rows.aggregate(n=Sum("sessions"))["n"] or 0  # one row back, not one per rollup row
     else:
         counted = Session.objects.using(ALIAS).filter(template=template, status="open", start_ms__gte=query.since_ms,
                                                       start_ms__lt=query.until_ms).count()
