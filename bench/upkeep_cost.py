@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+THREAD_CPU = re.compile(r" ([\d.]+)s(?:,|$)")
 FIGURES = re.compile(r"end to end :\s+([\d.]+) s\s+([\d,]+) events/s\s+([\d,]+) sessions/s")
 
 
@@ -32,19 +33,19 @@ def fresh_database(server: str, name: str) -> str:
 
 
 def run(orders: int, server: str, upkeep: str, round_: int) -> tuple[float, float, float]:
-    """(wall s, sessions/s, CPU s of the bench's process tree) of one bounded run."""
+    """(wall s, sessions/s, CPU s of the job's busiest threads as throughput.py samples them) of one bounded run."""
     db = fresh_database(server, f"luna_upkeep_{upkeep}_{round_}")
     env = dict(os.environ, LUNA_ROLLUPS=upkeep)
     load = os.getloadavg()[0]
-    started = os.times()
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "throughput.py"), "--orders", str(orders), "--db", db,
                              "--skip-sql-ceiling"], capture_output=True, text=True, env=env)
-    cpu = sum(os.times()[2:4]) - sum(started[2:4])
     match = FIGURES.search(result.stdout)
     if not match:
         raise SystemExit(f"throughput.py failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
     line = next(line for line in result.stdout.splitlines() if line.startswith("end to end"))
-    print(f"LUNA_ROLLUPS={upkeep:3} (load {load:.1f}): {line}; CPU of the run's processes {cpu:.0f} s", flush=True)
+    threads = next((line.strip() for line in result.stdout.splitlines() if line.strip().startswith("CPU by thread")), "")
+    cpu = sum(float(x) for x in THREAD_CPU.findall(threads))
+    print(f"LUNA_ROLLUPS={upkeep:3} (load {load:.1f}): {line}\n  {threads} (total {cpu:.1f} s)", flush=True)
     rows = check_upkeep(db)
     print(f"  rows kept: {rows}", flush=True)
     return float(match.group(1)), float(match.group(3).replace(",", "")), cpu

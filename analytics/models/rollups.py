@@ -61,8 +61,8 @@ class Rollup(models.Model):
         return [getattr(self, name) for name in HISTOGRAM_COLUMNS]
 
 
-for _name in HISTOGRAM_COLUMNS:
-    Rollup.add_to_class(_name, models.IntegerField(default=0))
+for _name in HISTOGRAM_COLUMNS:  # a database default too: the sink's upsert names only the buckets it adds to
+    Rollup.add_to_class(_name, models.IntegerField(default=0, db_default=0))
 
 
 class SessionContribution(models.Model):

@@ -108,8 +108,11 @@ class RollupUpkeep:
             ])
         rows = batch.nonzero()
         if rows:
-            cur.executemany(self.sql.add_to_rollup(), [
-                (self.template_id, k.grain, k.dim_names, k.bucket_ms, k.status, k.conclusion, k.severity, *k.values, *d.row())
+            # one statement in the rows' fixed lock order, naming only the histogram buckets this batch touches
+            buckets = tuple(sorted({i for _, d in rows for i in d.histogram}))
+            cur.executemany(self.sql.add_to_rollup(buckets), [
+                (self.template_id, k.grain, k.dim_names, k.bucket_ms, k.status, k.conclusion, k.severity, *k.values,
+                 d.sessions, d.duration_sum, d.completeness_e4, *(d.histogram.get(i, 0) for i in buckets))
                 for k, d in rows
             ])
         self.stats.rows_written += len(rows)
