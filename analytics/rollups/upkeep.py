@@ -52,9 +52,11 @@ class RollupUpkeep:
     def sql(self) -> RollupSQL:
         return RollupSQL(self.dialect)
 
-    def write(self, cur: Any, documents: Iterable[dict[str, Any]], removed: Iterable[int], now_ms: int | None = None) -> None:
+    def write(self, cur: Any, documents: Iterable[dict[str, Any]], removed: Iterable[int], now_ms: int | None = None,
+              new: Iterable[int] = ()) -> None:
         """New revisions (`documents`, at most one per session, already past the revision guard) and removed
-        session ids: retract what each counted, add what it counts now, in the caller's transaction."""
+        session ids: retract what each counted, add what it counts now, in the caller's transaction. `new`: sessions
+        the caller knows have no stored row (so no contribution either): not looked up."""
         if not self.enabled:
             return
         documents, removed = list(documents), sorted(set(removed))
@@ -62,7 +64,9 @@ class RollupUpkeep:
         ids = sorted({int(d["uid"]) for d in documents} | set(removed))
         if not ids:
             return
-        stored = self._load(cur, ids)
+        skip = set(new)
+        looked_up = [i for i in ids if i not in skip]
+        stored = self._load(cur, looked_up) if looked_up else {}
         dimensions = self.dimensions.get(cur)
         batch, states = DeltaBatch(), {}
         for uid in removed:

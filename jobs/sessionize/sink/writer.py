@@ -231,8 +231,9 @@ class SessionWriter:
         removed = sorted(gone - set(latest))
         self._delete_sessions(cur, removed)
         self._link_neighbours(cur, accepted)
-        self.rollups.write(cur, [w.document for w in accepted], removed)  # macro rollups, same transaction
-        self.facts.write(cur, [w.document for w in accepted], removed)  # and the session fact table
+        # macro rollups and the session fact table, same transaction (sessions not stored before have nothing to retract)
+        self.rollups.write(cur, [w.document for w in accepted], removed, new=[i for i in accepted_ids if i not in stored])
+        self.facts.write(cur, [w.document for w in accepted], removed)
         self.stats.sessions_written += len(accepted)
 
     def _stored_summaries(self, cur: Any, status: dict[int, str]) -> dict[int, dict[str, Any]]:
