@@ -128,3 +128,15 @@ def test_facts_break_down_by_a_field_with_a_field_filter_and_by_node(demo_sessio
 def test_an_unknown_template_is_a_query_error(demo_template, analytics_db):
     with pytest.raises(macro.QueryError):
         macro.run(query(template="nope"))
+
+
+def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_dimension(demo_template, analytics_db):
+    from analytics.models import Rollup
+
+    for names, sessions in (("channel,region", 3), ("channel", 2)):  # the template's dimensions changed in between
+        Rollup.objects.create(template=demo_template, grain="d", bucket_ms=SINCE, status="closed", conclusion="abandoned",
+                              dim_names=names, d1="card", sessions=sessions)
+    result = macro.run(query(source="rollups", dimensions=[{"kind": "conclusion"}]))
+    assert result.rows == [["abandoned", 5]] and result.params[-2:] == ["channel", "channel,region"]
+    by_channel = macro.run(query(source="rollups", dimensions=[{"kind": "field", "field": "channel"}]))
+    assert by_channel.rows == [["card", 3]]  # a field dimension reads the current layout only
