@@ -91,3 +91,15 @@ def test_the_analytics_alias_reads_tiflash_on_tidb_and_mirrors_the_default_datab
     mariadb = analytics_database({"ENGINE": "django.db.backends.mysql", "NAME": "luna"})
     assert mariadb["OPTIONS"] == {"init_command": MYSQL_SESSION}  # in-memory GROUP BY temporary tables, this session only
     assert "init_command" not in analytics_database({"ENGINE": "django.db.backends.sqlite3", "NAME": "x"})["OPTIONS"]
+
+
+def test_the_fact_table_migration_adds_its_tiflash_replica_on_tidb_only(backends, monkeypatch):
+    from types import SimpleNamespace
+
+    from analytics.db import add_fact_tiflash_replica
+
+    monkeypatch.setenv("LUNA_TIFLASH_REPLICAS", "2")
+    for dialect, expected in (("tidb", ["ALTER TABLE analytics_session_fact SET TIFLASH REPLICA 2"]), ("mysql", []), ("sqlite", [])):
+        executed = []
+        add_fact_tiflash_replica(None, SimpleNamespace(connection=backends[dialect], execute=executed.append))
+        assert executed == expected, dialect
