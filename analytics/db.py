@@ -8,7 +8,12 @@ import os
 from typing import Any
 
 TIDB_SESSION = "SET SESSION tidb_isolation_read_engines = 'tiflash,tidb', SESSION tidb_allow_mpp = ON"
-TIFLASH_TABLES = ("luna_session", "luna_session_field", "luna_session_conclusion", "luna_session_node", "analytics_rollup")
+# MariaDB: a dashboard's GROUP BY over the fact table (50k groups of wide VARCHAR keys) stays in memory; the server's
+# 16 MB default spills it to an on-disk temporary table (measured at 1 M sessions: 21.6 s → see docs/BENCHMARKS.md).
+MYSQL_SESSION = "SET SESSION tmp_table_size = 268435456, SESSION max_heap_table_size = 268435456"
+TIFLASH_TABLES = ("luna_session", "luna_session_field", "luna_session_conclusion", "luna_session_node", "analytics_rollup",
+                  "analytics_session_fact")
+FIRST_TIFLASH_TABLES = TIFLASH_TABLES[:5]  # migration 0001's; 0002 adds the fact table
 ALIAS = "analytics"
 
 
@@ -21,6 +26,8 @@ def analytics_database(default: dict[str, Any], url_config: dict[str, Any] | Non
     config["OPTIONS"] = dict(config.get("OPTIONS") or {})
     if config.get("ENGINE") == "django_tidb":
         config["OPTIONS"]["init_command"] = TIDB_SESSION
+    elif config.get("ENGINE") == "django.db.backends.mysql":
+        config["OPTIONS"]["init_command"] = MYSQL_SESSION
     config["TEST"] = {"MIRROR": "default"} if url_config is None else dict(config.get("TEST") or {})
     return config
 
@@ -30,17 +37,23 @@ def is_tidb(connection: Any) -> bool:
     return connection.settings_dict.get("ENGINE") == "django_tidb"
 
 
-def tiflash_statements(connection: Any, replicas: int | None = None) -> list[str]:
+def tiflash_statements(connection: Any, replicas: int | None = None, tables: tuple[str, ...] = TIFLASH_TABLES) -> list[str]:
     """`ALTER TABLE … SET TIFLASH REPLICA n` for the analytic tables, only when the server is TiDB."""
     if not is_tidb(connection):
         return []
     count = int(os.environ.get("LUNA_TIFLASH_REPLICAS", 1)) if replicas is None else replicas
-    return [f"ALTER TABLE {table} SET TIFLASH REPLICA {int(count)}" for table in TIFLASH_TABLES]
+    return [f"ALTER TABLE {table} SET TIFLASH REPLICA {int(count)}" for table in tables]
 
 
 def add_tiflash_replicas(apps, schema_editor) -> None:
-    """Migration step: the analytic tables get a columnar replica on TiDB; nothing elsewhere."""
-    for statement in tiflash_statements(schema_editor.connection):
+    """Migration 0001: the analytic tables get a columnar replica on TiDB; nothing elsewhere."""
+    for statement in tiflash_statements(schema_editor.connection, tables=FIRST_TIFLASH_TABLES):
+        schema_editor.execute(statement)
+
+
+def add_fact_tiflash_replica(apps, schema_editor) -> None:
+    """Migration 0002: the session fact table's columnar replica (TiDB only)."""
+    for statement in tiflash_statements(schema_editor.connection, tables=("analytics_session_fact",)):
         schema_editor.execute(statement)
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from analytics.services.facts import backfill
 from sessions.models import AnalysisTemplate, Session, SessionConclusion, SessionField, SessionNode
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "sessions" / "demo" / "mobile-pay.json"
@@ -74,6 +75,7 @@ def make_session(template: AnalysisTemplate, spec: SessionSpec, pk: int) -> Sess
         )
         for name in spec.conclusions
     )
+    backfill(template, ids=[pk])  # the fact row the sink writes in the same transaction
     return session
 
 

@@ -1,4 +1,5 @@
-"""Exactness: rollups kept by the sink equal a GROUP BY over the final sessions, also after a replay.
+"""Exactness: rollups and the session fact table kept by the sink equal a GROUP BY over the final sessions, also
+after a replay.
 
 A stream of payment flows whose revisions change conclusions (a late delivery turns a lost order into a
 delivered one) and dimensions (a late order line brings the channel and region) goes through the real
@@ -10,7 +11,8 @@ from collections import Counter, defaultdict
 import pytest
 from django.db.models import Sum
 
-from analytics.models import Rollup, SessionContribution
+from analytics.facts.row import dim_key, fact_slots
+from analytics.models import Rollup, SessionContribution, SessionFact
 from analytics.rollups.contribution import DAY_MS
 from analytics.rollups.histogram import bucket_of
 from analytics.rollups.upkeep import RollupUpkeep
@@ -19,6 +21,7 @@ from jobs.sessionize.sink.dialects import connect
 from jobs.sessionize.sink.writer import SessionWriter
 from sessions.models import Session, SessionConclusion, SessionField
 from sessions.services.jobs import database_url_for_jobs
+from tests.analytics_backends import analytics_db  # noqa: F401 (fixture)
 from tests.flows import (
     HOUR, MINUTE, SECOND, T0, callback_line, delivery_line, demo_template, order_line, pay_page_line, verified_line, voucher_line,
 )
@@ -119,7 +122,45 @@ def from_rollups(template_id: int, grain: str = "d") -> dict:
     return {k: (n, d, c, {i: x for i, x in h.items() if x}) for k, (n, d, c, h) in groups.items() if n or d or c or any(h.values())}
 
 
-def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_nothing(demo_template):
+def from_facts(template_id: int) -> dict:
+    """The fact rows grouped like from_sessions (one row per session, so plain sums)."""
+    names = fact_slots(["channel", "region"])
+    groups: dict = defaultdict(lambda: [0, 0, 0, Counter()])
+    for f in SessionFact.objects.filter(template_id=template_id):
+        assert f.dim_key == dim_key(names) and (f.d3, f.d4, f.d5, f.d6) == ("", "", "", "")
+        key = (f.start_ms - f.start_ms % DAY_MS, f.status, f.conclusion, f.severity, f.d1, f.d2)
+        group = groups[key]
+        group[0] += 1
+        group[1] += f.duration_ms
+        group[2] += f.completeness_e4
+        group[3][f.duration_bucket] += 1
+    return {k: (n, d, c, dict(h)) for k, (n, d, c, h) in groups.items()}
+
+
+def assert_facts_mirror_the_sessions(template_id: int) -> None:
+    assert from_facts(template_id) == from_sessions(template_id)
+    facts = dict(SessionFact.objects.filter(template_id=template_id).values_list("session_id", "end_ms"))
+    assert facts == dict(Session.objects.filter(template_id=template_id).values_list("id", "end_ms"))
+
+
+def assert_sources_agree(template) -> None:
+    """The planner's three sources give the same answer to a query all three hold (one value per field here)."""
+    from analytics.query.spec import MacroQuery
+    from analytics.services import macro
+
+    base = dict(template=template.name, since_ms=T0 - T0 % DAY_MS, until_ms=T0 - T0 % DAY_MS + 2 * DAY_MS,
+                dimensions=[{"kind": "time", "granularity": "hour"}, {"kind": "conclusion"}, {"kind": "field", "field": "channel"}])
+    additive = [{"kind": "sessions"}, {"kind": "avg", "field": "duration"}, {"kind": "share", "conclusion": "lost_order"},
+                {"kind": "completeness"}, {"kind": "percentile", "field": "duration", "p": 95}]
+    rollups = macro.run(MacroQuery(**base, measures=additive, source="rollups"))
+    facts = macro.run(MacroQuery(**base, measures=additive, source="facts"))
+    assert (rollups.source, facts.source) == ("rollups", "facts")
+    assert rollups.rows == facts.rows and len(rollups.rows) > 10
+    fields = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="fields"))
+    assert fields.source == "fields" and fields.rows == [r[:4] for r in facts.rows]
+
+
+def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_nothing(demo_template, analytics_db):
     items = emissions(stream(60, seed=10))
     assert len({e.document["primary_conclusion"] for e in items}) >= 4
     writer = write_all(demo_template.pk, items, batch=7, settle_ms=0)
@@ -127,6 +168,7 @@ def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_n
     assert sum(v[0] for v in expected.values()) == Session.objects.filter(template=demo_template).count() > 40
     for grain in ("m", "h", "d"):
         assert from_rollups(demo_template.pk, grain) == expected, grain
+    assert_facts_mirror_the_sessions(demo_template.pk)
     stats = writer.rollups.stats
     assert stats.rows_written < stats.rows_uncombined
     print(f"rollup rows per session revision written: {stats.rows_written / stats.sessions:.2f} combined, "
@@ -145,6 +187,8 @@ def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_n
     sessions_after = sorted(Session.objects.filter(template=demo_template).values_list("id", "revision"))
     print("sessions table changed by the replay:", sorted(set(sessions_after) ^ set(sessions_before)))
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
+    assert_facts_mirror_the_sessions(demo_template.pk)
+    assert_sources_agree(demo_template)
     assert SessionContribution.objects.filter(template=demo_template).count() == Session.objects.filter(template=demo_template).count()
 
 
@@ -158,9 +202,11 @@ def test_provisional_sessions_enter_the_rollups_once_settled(demo_template):
     counted = Rollup.objects.filter(template=demo_template, grain="d").aggregate(n=Sum("sessions"))["n"] or 0
     assert pending == sessions.filter(status="open").count()
     assert counted == sessions.exclude(status="open").count(), "open sessions wait; final ones count at once"
+    assert_facts_mirror_the_sessions(demo_template.pk)  # the fact table mirrors open sessions at once
 
     settle_all(demo_template.pk, now_ms=2**42, settle_ms=HOUR)
     assert not SessionContribution.objects.filter(template=demo_template, pending__isnull=False).exists()
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
     write_all(demo_template.pk, items, batch=4, settle_ms=HOUR)  # the rest: every session ends final
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
+    assert_facts_mirror_the_sessions(demo_template.pk)

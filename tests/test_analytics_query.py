@@ -53,17 +53,32 @@ def test_the_planner_uses_the_coarsest_rollup_grain_that_nests():
     assert plan(query(since_ms=SINCE + 1), DIMS).source == "facts"
 
 
-def test_the_planner_reads_the_fact_tables_for_what_the_rollups_lack_and_says_so():
+def test_the_planner_reads_the_key_value_rows_only_for_what_the_fact_table_lacks_and_says_so():
     for kwargs, why in (
-        (dict(dimensions=[{"kind": "field", "field": "device"}]), "'device' is not a dimension the rollups hold"),
-        (dict(dimensions=[{"kind": "node"}]), "node"),
+        (dict(dimensions=[{"kind": "field", "field": "device"}]), "'device' is not a dimension the fact table holds"),
+        (dict(dimensions=[{"kind": "node"}]), "node is not in the fact table"),
         (dict(measures=[{"kind": "distinct", "field": "user_id"}]), "distinct_user_id"),
         (dict(measures=[{"kind": "percentile", "field": "amount_value", "p": 95}]), "p95_amount_value"),
     ):
         chosen = plan(query(**kwargs), DIMS)
-        assert chosen.source == "facts" and why in chosen.reason
+        assert chosen.source == "fields" and why in chosen.reason and chosen.reason.startswith("key-value field rows")
     with pytest.raises(PlanError):
         plan(query(source="rollups", dimensions=[{"kind": "node"}]), DIMS)
+
+
+def test_the_fact_table_answers_what_the_rollups_cannot_align_or_hold():
+    six = ["a", "b", "c", "d", "e", "f", "g"]
+    for kwargs, why in (
+        (dict(since_ms=SINCE + 1), "do not align"),
+        (dict(dimensions=[{"kind": "field", "field": "e"}]), "'e' is not a dimension the rollups hold"),
+        (dict(filters=[{"kind": "node", "values": ["delivery"]}]), "node is not in the rollups"),
+    ):
+        chosen = plan(query(**kwargs), six)
+        assert chosen.source == "facts" and why in chosen.reason and chosen.slots == tuple(six[:6])
+    assert plan(query(dimensions=[{"kind": "field", "field": "g"}]), six).source == "fields"  # the seventh by name
+    assert plan(query(source="facts"), DIMS).reason == "session fact table: asked for the fact tables"
+    assert plan(query(source="fields"), DIMS).source == "fields"
+    assert plan(query(dimensions=[{"kind": "node"}]), DIMS, nodes=("order", "pay")).nodes == ("order", "pay")
 
 
 def test_day_buckets_follow_daylight_saving_time():
@@ -75,15 +90,26 @@ def test_day_buckets_follow_daylight_saving_time():
     assert bucketing("hour", "Europe/Berlin", start, start + 3 * DAY).size_ms == 3_600_000
 
 
-def test_facts_answer_sessions_share_and_percentiles_per_conclusion(demo_sessions, analytics_db):
-    result = macro.run(query(source="facts", dimensions=[{"kind": "conclusion"}], measures=[
+@pytest.mark.parametrize("source", ["facts", "fields"])
+def test_facts_answer_sessions_share_and_percentiles_per_conclusion(demo_sessions, analytics_db, source):
+    result = macro.run(query(source=source, dimensions=[{"kind": "conclusion"}], measures=[
         {"kind": "sessions"}, {"kind": "percentile", "field": "duration", "p": 50}, {"kind": "share", "conclusion": "abandoned"},
         {"kind": "completeness"}]))
-    assert result.source == "facts"
+    assert result.source == source
     rows = {row[0]: row[1:] for row in result.rows}
     assert rows["abandoned"][0] == 3 and rows["abandoned"][2] == 1.0
-    assert rows["lost_order"] == [1, 32_500, 0.0, 0.5]
+    count, p50, share, completeness = rows["lost_order"]
+    assert (count, share, completeness) == (1, 0.0, 0.5)
+    # the key-value rows give the exact value; the fact table the histogram's bucket middle (±16 %, as the rollups)
+    assert p50 == 32_500 if source == "fields" else abs(p50 - 32_500) / 32_500 <= 0.16
     assert result.provisional["open_sessions"] == 1
+
+
+def test_the_fact_table_filters_by_node_reached_as_the_key_value_rows_do(demo_sessions, analytics_db):
+    reached = macro.run(query(filters=[{"kind": "node", "values": ["delivery"]}], dimensions=[{"kind": "conclusion"}]))
+    by_rows = macro.run(query(filters=[{"kind": "node", "values": ["delivery"]}], dimensions=[{"kind": "conclusion"}], source="fields"))
+    assert reached.source == "facts" and by_rows.source == "fields"
+    assert reached.rows == by_rows.rows and sum(r[1] for r in reached.rows) == 2
 
 
 def test_facts_break_down_by_a_field_with_a_field_filter_and_by_node(demo_sessions, analytics_db):
@@ -92,6 +118,9 @@ def test_facts_break_down_by_a_field_with_a_field_filter_and_by_node(demo_sessio
                              measures=[{"kind": "sessions"}, {"kind": "avg", "field": "amount_value"}], source="facts"))
     assert result.rows == [["alipay", "closed", 1, 6.5], ["alipay", "complete", 1, 6.0], ["wechat", "complete", 1, 30.0]]
     funnel = macro.run(query(dimensions=[{"kind": "node"}]))
+    assert funnel.source == "facts"
+    for dimensions in ([{"kind": "node"}], [{"kind": "time", "granularity": "day"}, {"kind": "node"}, {"kind": "status"}]):
+        assert macro.run(query(dimensions=dimensions, source="facts")).rows == macro.run(query(dimensions=dimensions, source="fields")).rows
     assert dict((r[0], r[1]) for r in funnel.rows)["order"] == 6
     assert dict((r[0], r[1]) for r in funnel.rows)["delivery"] == 2
 
@@ -99,3 +128,15 @@ def test_facts_break_down_by_a_field_with_a_field_filter_and_by_node(demo_sessio
 def test_an_unknown_template_is_a_query_error(demo_template, analytics_db):
     with pytest.raises(macro.QueryError):
         macro.run(query(template="nope"))
+
+
+def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_dimension(demo_template, analytics_db):
+    from analytics.models import Rollup
+
+    for names, sessions in (("channel,region", 3), ("channel", 2)):  # the template's dimensions changed in between
+        Rollup.objects.create(template=demo_template, grain="d", bucket_ms=SINCE, status="closed", conclusion="abandoned",
+                              dim_names=names, d1="card", sessions=sessions)
+    result = macro.run(query(source="rollups", dimensions=[{"kind": "conclusion"}]))
+    assert result.rows == [["abandoned", 5]] and result.params[-2:] == ["channel", "channel,region"]
+    by_channel = macro.run(query(source="rollups", dimensions=[{"kind": "field", "field": "channel"}]))
+    assert by_channel.rows == [["card", 3]]  # a field dimension reads the current layout only

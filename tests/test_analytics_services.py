@@ -1,9 +1,11 @@
-"""Rollup maintenance services: the settle task applies stable provisional sessions; rebuild recounts stored ones."""
+"""Rollup and fact-table maintenance: the settle task applies stable provisional sessions; rebuild and backfill
+recount stored ones; LUNA_ROLLUPS=off turns the sink's upkeep off."""
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
-from analytics.models import Rollup, SessionContribution
+from analytics.facts.upkeep import FactUpkeep
+from analytics.models import Rollup, SessionContribution, SessionFact
 from analytics.query.printers import dialect_of
 from analytics.rollups.upkeep import RollupUpkeep
 from analytics.services import rollups
@@ -38,3 +40,33 @@ def test_rebuild_recounts_the_stored_sessions(demo_sessions, capsys):
     assert "6 sessions counted" in capsys.readouterr().out
     assert sum(Rollup.objects.filter(grain="d").values_list("sessions", flat=True)) == 6
     assert SessionContribution.objects.count() == 6
+
+
+def test_backfill_writes_the_fact_rows_of_stored_sessions_and_drops_stale_ones(demo_sessions, capsys):
+    SessionFact.objects.all().delete()
+    SessionFact.objects.create(session_id=999, template=demo_sessions["lost"].template, start_ms=T0, end_ms=T0, status="closed",
+                               duration_ms=0, duration_bucket=0, completeness_e4=0, dim_key="x")
+    call_command("backfill_facts", "mobile-pay", "--batch", "4")
+    assert "6 sessions written" in capsys.readouterr().out
+    facts = {f.session_id: f for f in SessionFact.objects.all()}
+    assert set(facts) == {s.pk for s in demo_sessions.values()}
+    lost = facts[demo_sessions["lost"].pk]
+    assert (lost.conclusion, lost.severity, lost.status, lost.completeness_e4, lost.d1, lost.d2) == (
+        "lost_order", "high", "closed", 5000, "alipay", "eu")
+    assert ",order," in lost.nodes and ",delivery," not in lost.nodes
+
+
+def test_backfill_refuses_an_unknown_template(db):
+    with pytest.raises(CommandError):
+        call_command("backfill_facts", "nope")
+
+
+def test_luna_rollups_off_turns_the_sinks_upkeep_off(demo_template, monkeypatch):
+    monkeypatch.setenv("LUNA_ROLLUPS", "off")
+    upkeep = RollupUpkeep(demo_template.pk, dialect_of(connection), settle_ms=0)
+    facts = FactUpkeep.beside(upkeep)
+    assert not upkeep.enabled and not facts.enabled
+    with connection.cursor() as cur:
+        upkeep.write(cur, [dict(provisional(1, "abandoned"), status="closed", end_ms=T0 + 5000)], [])
+        facts.write(cur, [dict(provisional(1, "abandoned"), end_ms=T0 + 5000)], [])
+    assert not Rollup.objects.exists() and not SessionFact.objects.exists() and not SessionContribution.objects.exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.db import TIDB_SESSION, analytics_database, tiflash_statements
+from analytics.db import MYSQL_SESSION, TIDB_SESSION, analytics_database, tiflash_statements
 from analytics.query.compiler import compile_query
 from analytics.query.planner import plan
 from analytics.query.printers import PRINTERS, dialect_of
@@ -34,6 +34,10 @@ QUERIES = {
     "month_berlin_funnel": dict(time_zone="Europe/Berlin", measures=[{"kind": "sessions"}],
                                 dimensions=[{"kind": "time", "granularity": "month"}, {"kind": "node"}],
                                 filters=[{"kind": "status", "values": ["complete", "closed"]}]),
+    "p95_duration_day_channel_fields": dict(source="fields", measures=[{"kind": "sessions"}, {"kind": "percentile", "field": "duration", "p": 95}],
+                                            dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "field", "field": "channel"}]),
+    "funnel_eu_facts": dict(source="facts", measures=[{"kind": "sessions"}], dimensions=[{"kind": "node"}],
+                            filters=[{"kind": "field", "field": "region", "values": ["eu"]}, {"kind": "node", "values": ["delivery"]}]),
     "distinct_users_total": dict(measures=[{"kind": "distinct", "field": "user_id"}, {"kind": "percentile", "field": "amount_value", "p": 50}]),
 }
 
@@ -58,7 +62,7 @@ def test_sql_matches_the_snapshot(backends, dialect, name):
     connection = backends[dialect]
     assert dialect_of(connection) == dialect
     query = MacroQuery(template="mobile-pay", since_ms=SINCE, until_ms=SINCE + 90 * DAY, **QUERIES[name])
-    chosen = plan(query, ["channel", "region"])
+    chosen = plan(query, ["channel", "region"], ("", "channel,region"), ("order", "pay_page", "delivery"))
     compiled = compile_query(query, chosen, 7, connection, PRINTERS[dialect]())
     text = f"-- {chosen.source}: {chosen.reason}\n{compiled.sql}\n-- params: {json.dumps(compiled.params)}\n"
     snapshot(dialect, name, text)
@@ -72,7 +76,8 @@ def test_sql_matches_the_snapshot(backends, dialect, name):
 def test_tiflash_replicas_are_added_on_tidb_only(backends):
     assert tiflash_statements(backends["tidb"], replicas=2) == [
         f"ALTER TABLE {t} SET TIFLASH REPLICA 2"
-        for t in ("luna_session", "luna_session_field", "luna_session_conclusion", "luna_session_node", "analytics_rollup")
+        for t in ("luna_session", "luna_session_field", "luna_session_conclusion", "luna_session_node", "analytics_rollup",
+                  "analytics_session_fact")
     ]
     assert tiflash_statements(backends["mysql"]) == []
     assert tiflash_statements(backends["sqlite"]) == []
@@ -84,4 +89,17 @@ def test_the_analytics_alias_reads_tiflash_on_tidb_and_mirrors_the_default_datab
     assert "tidb_isolation_read_engines = 'tiflash,tidb'" in TIDB_SESSION and "tidb_allow_mpp = ON" in TIDB_SESSION
     assert tidb["TEST"] == {"MIRROR": "default"}
     mariadb = analytics_database({"ENGINE": "django.db.backends.mysql", "NAME": "luna"})
-    assert "init_command" not in mariadb["OPTIONS"]
+    assert mariadb["OPTIONS"] == {"init_command": MYSQL_SESSION}  # in-memory GROUP BY temporary tables, this session only
+    assert "init_command" not in analytics_database({"ENGINE": "django.db.backends.sqlite3", "NAME": "x"})["OPTIONS"]
+
+
+def test_the_fact_table_migration_adds_its_tiflash_replica_on_tidb_only(backends, monkeypatch):
+    from types import SimpleNamespace
+
+    from analytics.db import add_fact_tiflash_replica
+
+    monkeypatch.setenv("LUNA_TIFLASH_REPLICAS", "2")
+    for dialect, expected in (("tidb", ["ALTER TABLE analytics_session_fact SET TIFLASH REPLICA 2"]), ("mysql", []), ("sqlite", [])):
+        executed = []
+        add_fact_tiflash_replica(None, SimpleNamespace(connection=backends[dialect], execute=executed.append))
+        assert executed == expected, dialect

@@ -22,8 +22,8 @@ def test_the_dashboard_draws_its_charts_and_a_click_opens_the_matching_sessions(
     assert "From the rollups" in page.inner_text("#panel-0 .panel-meta")
     traces = page.evaluate("document.querySelector('#panel-0 .panel-chart').data.map(t => [t.name, t.y])")
     assert ["lost_order", [1]] in traces, traces
-    page.wait_for_selector("#panel-5 .main-svg", timeout=30_000)  # the funnel (fact tables)
-    assert "From the facts" in page.inner_text("#panel-5 .panel-meta")
+    page.wait_for_selector("#panel-5 .main-svg", timeout=30_000)  # the funnel (the session fact table)
+    assert "From the session fact table" in page.inner_text("#panel-5 .panel-meta")
     assert page.evaluate("document.querySelector('#panel-5 .panel-chart').data[0].x") == [6, 6, 3, 3, 2, 2]
 
     index = [name for name, _ in traces].index("lost_order")

@@ -19,7 +19,8 @@ def pydantic_errors(exc: ValidationError) -> list[str]:
 class MacroResultSerializer(serializers.Serializer):
     columns = serializers.ListField(child=serializers.CharField())
     rows = serializers.ListField(child=serializers.ListField())
-    source = serializers.ChoiceField(choices=["rollups", "facts"], help_text="What answered: the rollups or the fact tables.")
+    source = serializers.ChoiceField(choices=["rollups", "facts", "fields"],
+                                     help_text="What answered: the rollups, the session fact table or the key-value field rows.")
     reason = serializers.CharField(help_text="Why the planner chose that source.")
     grain = serializers.CharField(allow_null=True, help_text="Rollup grain read: m, h or d.")
     dialect = serializers.CharField()
@@ -152,4 +153,4 @@ class MacroQuerySerializer(serializers.Serializer):
     since_ms = serializers.IntegerField(help_text="Sessions starting at or after, epoch ms.")
     until_ms = serializers.IntegerField(help_text="… and before, epoch ms.")
     time_zone = serializers.CharField(required=False, default="UTC")
-    source = serializers.ChoiceField(choices=["auto", "rollups", "facts"], required=False, default="auto")
+    source = serializers.ChoiceField(choices=["auto", "rollups", "facts", "fields"], required=False, default="auto")

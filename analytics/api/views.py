@@ -19,7 +19,8 @@ from . import serializers
 
 @extend_schema(tags=["analytics"])
 class MacroQueryView(APIView):
-    """Run a typed macro query; the answer says whether the rollups or the fact tables answered, and why."""
+    """Run a typed macro query; the answer says whether the rollups, the session fact table or the key-value rows
+    answered, and why."""
 
     permission_classes = [HasRole]
     read_role = write_role = Role.VIEWER  # POST carries the query; it changes nothing

@@ -1,5 +1,6 @@
 from .alerts import AlertFiring, AlertRule, TrendSnapshot
 from .dashboards import Dashboard
+from .facts import SessionFact
 from .rollups import Rollup, SessionContribution
 
-__all__ = ["AlertFiring", "AlertRule", "Dashboard", "Rollup", "SessionContribution", "TrendSnapshot"]
+__all__ = ["AlertFiring", "AlertRule", "Dashboard", "Rollup", "SessionContribution", "SessionFact", "TrendSnapshot"]

@@ -1,1 +1,1 @@
-"""Macro query compiler: pydantic spec → planner (rollups or fact tables) → ORM → one printer per backend."""
+"""Macro query compiler: pydantic spec → planner (rollups, session fact table or key-value rows) → ORM → one printer per backend."""

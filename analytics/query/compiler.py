@@ -1,19 +1,22 @@
 """Spec + plan → SQL: through the ORM (values + aggregates), and through the backend's printer for percentiles
-over the fact tables (MariaDB has no percentile aggregate) and statement hints (TiDB).
+over the key-value rows (MariaDB has no percentile aggregate) and statement hints (TiDB).
 
-The SQL returns the dimensions (as `g_<name>`, in order), then aggregates; internal ones start with `x_`.
+The SQL returns the dimensions (as `g_<name>`, in order), then aggregates; internal ones start with `x_`. The
+rollups and the session fact table return the same additive aggregates (counts, sums, histogram), so the service
+derives measures from either the same way; the fact table's histogram is a GROUP BY of the bucket (`fold`).
 """
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Avg, Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import NullIf
 
 from sessions.models import Session, SessionConclusion, SessionField, SessionNode
 
-from ..models import Rollup
+from ..facts.row import dim_key
+from ..models import Rollup, SessionFact
 from ..rollups.histogram import COLUMNS as HISTOGRAM
-from .functions import TimeBucket, boundary_bucket
+from ..rollups.contribution import GRAINS
+from .functions import ApproxPercentile, TimeBucket, boundary_bucket
 from .planner import Plan
 from .printers import Aggregate, Printer
 from .spec import DURATION, Dimension, MacroQuery, Measure
@@ -25,17 +28,23 @@ class Compiled:
     params: list
     columns: list[str]  # what the SQL returns, in order
     post: list[Measure] = field(default_factory=list)  # measures derived from returned columns in Python
+    fold: bool = False  # rows are per group × histogram bucket (`x_bucket`): the service sums them per group
+    pivot: tuple[str, ...] = ()  # node dimension on the fact table: `x_node_<i>` counts sessions reaching pivot[i]
 
 
 def compile_query(query: MacroQuery, plan: Plan, template_id: int, connection: Any, printer: Printer) -> Compiled:
+    fold, pivot = False, ()
     if plan.source == "rollups":
         qs, columns = _rollup_queryset(query, plan, template_id)
+    elif plan.source == "facts":
+        qs, columns, fold = _fact_table_queryset(query, plan, template_id, printer.name == "tidb")
+        pivot = plan.nodes if any(d.kind == "node" for d in query.dimensions) else ()
     else:
         if any(m.kind == "percentile" for m in query.measures):
-            return _printed_facts(query, plan, template_id, connection, printer)
-        qs, columns = _facts_queryset(query, plan, template_id)
+            return _printed_fields(query, plan, template_id, connection, printer)
+        qs, columns = _fields_queryset(query, plan, template_id)
     sql, params = qs.query.get_compiler(connection=connection).as_sql()
-    return Compiled(printer.finalize(sql), list(params), columns, list(query.measures))
+    return Compiled(printer.finalize(sql), list(params), columns, list(query.measures), fold, pivot)
 
 
 def share_column(index: int) -> str:
@@ -49,39 +58,84 @@ def _rollup_queryset(query: MacroQuery, plan: Plan, template_id: int) -> tuple[Q
                                bucket_ms__lt=query.until_ms)
     if any(item.kind == "field" for item in [*query.dimensions, *query.filters]):
         qs = qs.filter(dim_names=",".join(plan.slots))  # rows written with these dimension columns
+    elif plan.layouts:
+        qs = qs.filter(dim_names__in=plan.layouts)  # every layout: lets the index range over bucket_ms
     for item in query.filters:
         column = _slot(item.field, plan) if item.kind == "field" else item.kind
         qs = qs.filter(**{f"{column}__in": item.values})
-    groups = {f"g_{d.name}": _rollup_dimension(d, plan) for d in query.dimensions}
-    aggregates: dict[str, Any] = {"x_sessions": Sum("sessions")}
-    for i, measure in enumerate(query.measures):
-        if measure.kind == "share":
-            aggregates[share_column(i)] = Sum("sessions", filter=Q(conclusion=measure.conclusion))
-        elif measure.kind == "completeness":
-            aggregates["x_completeness"] = Sum("completeness_e4")
-        elif measure.kind in ("sum", "avg"):
-            aggregates["x_duration_sum"] = Sum("duration_sum")
-        elif measure.kind == "percentile":
-            aggregates.update({f"x_{h}": Sum(h) for h in HISTOGRAM})
+    groups = {f"g_{d.name}": _column_dimension(d, plan, "bucket_ms") for d in query.dimensions}
+    aggregates = _additive(query, Sum("sessions"), lambda q: Sum("sessions", filter=q), "duration_sum")
+    if any(m.kind == "percentile" for m in query.measures):
+        aggregates.update({f"x_{h}": Sum(h) for h in HISTOGRAM})
     qs = qs.values(**groups).annotate(**aggregates).order_by(*groups) if groups else _plain(qs, aggregates)
     return qs, [*groups, *aggregates]
 
 
-def _rollup_dimension(dimension: Dimension, plan: Plan) -> Any:
+def _additive(query: MacroQuery, sessions: Any, counted: Any, duration: str) -> dict[str, Any]:
+    """The aggregates that add up over rollup rows and fact rows alike (`counted(q)`: sessions matching q)."""
+    aggregates: dict[str, Any] = {"x_sessions": sessions}
+    for i, measure in enumerate(query.measures):
+        if measure.kind == "share":
+            aggregates[share_column(i)] = counted(Q(conclusion=measure.conclusion))
+        elif measure.kind == "completeness":
+            aggregates["x_completeness"] = Sum("completeness_e4")
+        elif measure.kind in ("sum", "avg"):
+            aggregates["x_duration_sum"] = Sum(duration)
+    return aggregates
+
+
+def _column_dimension(dimension: Dimension, plan: Plan, time_column: str) -> Any:
+    """A dimension held in a column of the rollups or the fact table."""
     if dimension.kind == "time":
-        return _bucket("bucket_ms", plan)
+        return _bucket(time_column, plan)
     if dimension.kind == "field":
-        return NullIf(_slot(dimension.field, plan), Value(""))  # '' is how a missing value is stored
-    return F(dimension.kind)
+        return F(_slot(dimension.field, plan))  # '' for a missing value (the service shows None): no expression,
+    return F(dimension.kind)                    # so MariaDB can group in the covering index's order
 
 
 def _slot(name: str, plan: Plan) -> str:
-    """The rollup column (d1..d3) holding a dimension."""
+    """The rollup or fact column (d1, d2, …) holding a dimension."""
     return f"d{plan.slots.index(name) + 1}"
 
 
-# -- fact tables --------------------------------------------------------------------------------------------
-def _facts_base(query: MacroQuery, template_id: int) -> QuerySet:
+# -- the session fact table ---------------------------------------------------------------------------------
+def _fact_table_queryset(query: MacroQuery, plan: Plan, template_id: int, tidb: bool) -> tuple[QuerySet, list[str], bool]:
+    """Percentiles: TiDB's APPROX_PERCENTILE; elsewhere one row per group × duration bucket, merged by the service
+    into the rollups' histogram (the same ±16 % as from the rollups, and equal to their answer)."""
+    qs = SessionFact.objects.filter(template_id=template_id, start_ms__gte=query.since_ms, start_ms__lt=query.until_ms)
+    if any(item.kind == "field" for item in [*query.dimensions, *query.filters]):
+        qs = qs.filter(dim_key=dim_key(plan.slots))
+    for item in query.filters:
+        if item.kind == "node":
+            qs = qs.filter(_any(Q(nodes__contains=f",{value},") for value in item.values))
+        else:
+            qs = qs.filter(**{f"{_slot(item.field, plan) if item.kind == 'field' else item.kind}__in": item.values})
+    groups = {f"g_{d.name}": _column_dimension(d, plan, "start_ms") for d in query.dimensions if d.kind != "node"}
+    aggregates = _additive(query, Count("pk"), lambda q: Count("pk", filter=q), "duration_ms")
+    if any(d.kind == "node" for d in query.dimensions):  # sessions only (the spec): one count per node, one pass
+        aggregates.update({node_column(i): Count("pk", filter=Q(nodes__contains=f",{n},")) for i, n in enumerate(plan.nodes)})
+    ranked = [m for m in query.measures if m.kind == "percentile"]
+    fold = bool(ranked) and not tidb
+    if tidb:
+        aggregates.update({m.name: ApproxPercentile("duration_ms", m.p) for m in ranked})
+    keys = {**groups, "x_bucket": F("duration_bucket")} if fold else groups
+    qs = qs.values(**keys).annotate(**aggregates).order_by(*keys) if keys else _plain(qs, aggregates)
+    return qs, [*keys, *aggregates], fold
+
+
+def node_column(index: int) -> str:
+    return f"x_node_{index}"
+
+
+def _any(conditions) -> Q:
+    combined = Q()
+    for condition in conditions:
+        combined |= condition
+    return combined
+
+
+# -- key-value field rows --------------------------------------------------------------------------------------------
+def _fields_base(query: MacroQuery, template_id: int) -> QuerySet:
     qs = Session.objects.filter(template_id=template_id, start_ms__gte=query.since_ms, start_ms__lt=query.until_ms)
     for item in query.filters:
         if item.kind == "conclusion":
@@ -99,7 +153,7 @@ def _facts_base(query: MacroQuery, template_id: int) -> QuerySet:
     return qs
 
 
-def _facts_dimension(dimension: Dimension, plan: Plan) -> Any:
+def _fields_dimension(dimension: Dimension, plan: Plan) -> Any:
     if dimension.kind == "time":
         return _bucket("start_ms", plan)
     if dimension.kind == "conclusion":
@@ -133,7 +187,7 @@ def _field_value(name: str, column: str) -> Any:
     return Subquery(SessionField.objects.filter(session_id=OuterRef("pk"), name=name).order_by("id").values(column)[:1])
 
 
-def _facts_aggregates(query: MacroQuery) -> dict[str, Any]:
+def _fields_aggregates(query: MacroQuery) -> dict[str, Any]:
     counted = Count("pk", distinct=True) if any(d.kind == "node" for d in query.dimensions) else Count("pk")
     aggregates: dict[str, Any] = {"x_sessions": counted}
     for i, measure in enumerate(query.measures):
@@ -149,17 +203,17 @@ def _facts_aggregates(query: MacroQuery) -> dict[str, Any]:
     return aggregates
 
 
-def _facts_queryset(query: MacroQuery, plan: Plan, template_id: int) -> tuple[QuerySet, list[str]]:
-    qs = _with_field_joins(_facts_base(query, template_id), query)
-    groups = {f"g_{d.name}": _facts_dimension(d, plan) for d in query.dimensions}
-    aggregates = _facts_aggregates(query)
+def _fields_queryset(query: MacroQuery, plan: Plan, template_id: int) -> tuple[QuerySet, list[str]]:
+    qs = _with_field_joins(_fields_base(query, template_id), query)
+    groups = {f"g_{d.name}": _fields_dimension(d, plan) for d in query.dimensions}
+    aggregates = _fields_aggregates(query)
     qs = qs.values(**groups).annotate(**aggregates).order_by(*groups) if groups else _plain(qs, aggregates)
     return qs, [*groups, *aggregates]
 
 
-def _printed_facts(query: MacroQuery, plan: Plan, template_id: int, connection: Any, printer: Printer) -> Compiled:
+def _printed_fields(query: MacroQuery, plan: Plan, template_id: int, connection: Any, printer: Printer) -> Compiled:
     """Percentiles: the ORM selects one row per session (group keys and measure inputs), the printer aggregates."""
-    groups = {f"g_{d.name}": _facts_dimension(d, plan) for d in query.dimensions}
+    groups = {f"g_{d.name}": _fields_dimension(d, plan) for d in query.dimensions}
     inputs: dict[str, Any] = {}
     aggregates = [Aggregate("x_sessions", "sessions")]
     for i, measure in enumerate(query.measures):
@@ -173,7 +227,7 @@ def _printed_facts(query: MacroQuery, plan: Plan, template_id: int, connection: 
         elif measure.kind != "sessions":
             inputs[column] = _field_value(measure.field, "str_value" if measure.kind == "distinct" else "num_value")
             aggregates.append(Aggregate(measure.name, measure.kind, column, measure.p))
-    rows = _with_field_joins(_facts_base(query, template_id), query).values(**groups, **inputs).order_by()
+    rows = _with_field_joins(_fields_base(query, template_id), query).values(**groups, **inputs).order_by()
     inner, params = rows.query.get_compiler(connection=connection).as_sql()
     sql, all_params = printer.grouped(inner, params, list(groups), aggregates)
     return Compiled(sql, all_params, [*groups, *(a.name for a in aggregates)], list(query.measures))
@@ -182,6 +236,8 @@ def _printed_facts(query: MacroQuery, plan: Plan, template_id: int, connection: 
 # -- shared -------------------------------------------------------------------------------------------------
 def _bucket(column: str, plan: Plan) -> Any:
     buckets = plan.bucketing
+    if plan.grain and buckets.size_ms == GRAINS[plan.grain] and not buckets.offset_ms:
+        return F(column)  # rollup rows of the bucket's own size: the bucket is the column (grouped in index order)
     if buckets.size_ms:
         return TimeBucket(column, buckets.size_ms, buckets.offset_ms)
     return boundary_bucket(column, buckets.boundaries)

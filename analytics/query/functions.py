@@ -1,5 +1,5 @@
 """Vendor-specific ORM expressions the macro compiler needs (Django's own cover everything else)."""
-from django.db.models import BigIntegerField, Case, Expression, F, Func, Value, When
+from django.db.models import Aggregate, BigIntegerField, Case, Expression, F, FloatField, Func, Value, When
 
 
 class TimeBucket(Func):
@@ -29,3 +29,19 @@ def boundary_bucket(column: str, boundaries: tuple[int, ...]) -> Case:
     """The bucket start of `column` among DST-exact boundaries (a CASE over bound values)."""
     whens = [When(**{f"{column}__lt": nxt}, then=Value(start)) for start, nxt in zip(boundaries, boundaries[1:])]
     return Case(*whens, default=Value(boundaries[-1]), output_field=BigIntegerField())
+
+
+class ApproxPercentile(Aggregate):
+    """TiDB's APPROX_PERCENTILE(column, p): p is printed, since TiDB wants a constant; it comes from the spec's closed
+    set {50, 90, 95, 99} (never user text)."""
+
+    function = "APPROX_PERCENTILE"
+    output_field = FloatField()
+
+    def __init__(self, expression: str, p: int) -> None:
+        super().__init__(F(expression))
+        self.p = int(p)
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"APPROX_PERCENTILE({column}, {self.p})", params

@@ -92,7 +92,7 @@ class MacroQuery(_Strict):
     since_ms: int = Field(ge=0)
     until_ms: int = Field(ge=0)
     time_zone: str = "UTC"
-    source: Literal["auto", "rollups", "facts"] = "auto"
+    source: Literal["auto", "rollups", "facts", "fields"] = "auto"  # facts: fact table if it holds the query, else fields
 
     @field_validator("time_zone")
     @classmethod

@@ -17,9 +17,10 @@ MAX_DIM_VALUE = 100
 MAX_SLOTS = 3  # dimension columns d1..d3 of the rollup table
 
 
-def slots(dimensions: Iterable[str]) -> tuple[str, ...]:
-    """The configured dimensions the rollups hold, in column order (d1, d2, d3): the first three by name."""
-    return tuple(sorted(set(dimensions)))[:MAX_SLOTS]
+def slots(dimensions: Iterable[str], width: int = MAX_SLOTS) -> tuple[str, ...]:
+    """The configured dimensions held in columns d1, d2, …: the first `width` by name (three in the rollups; the
+    fact table holds more, and its first three are the rollups' three)."""
+    return tuple(sorted(set(dimensions)))[:width]
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def dimension_value(value: Any) -> str | None:
     return str(value)[:MAX_DIM_VALUE]
 
 
-def facts_of(document: dict[str, Any], dimensions: Iterable[str]) -> SessionFacts:
+def facts_of(document: dict[str, Any], dimensions: Iterable[str], width: int = MAX_SLOTS) -> SessionFacts:
     """Facts of an assembled session document (jobs/sessionize/logic/assemble.py)."""
     conclusions = document.get("conclusions") or []
     primary = document.get("primary_conclusion") or ""
@@ -65,7 +66,7 @@ def facts_of(document: dict[str, Any], dimensions: Iterable[str]) -> SessionFact
     fields = document.get("fields") or {}
     return SessionFacts(
         start_ms=int(document["start_ms"]), status=document["status"], conclusion=primary, severity=severity,
-        dims=tuple((name, dimension_value(fields.get(name))) for name in slots(dimensions)),
+        dims=tuple((name, dimension_value(fields.get(name))) for name in slots(dimensions, width)),
         duration_ms=int(document["duration_ms"]), completeness_e4=round(float(document["completeness"]) * 10_000),
     )
 

@@ -28,13 +28,17 @@ class RollupSQL:
     def marks(self, count: int) -> str:
         return ", ".join([self.mark] * count)
 
-    def add_to_rollup(self) -> str:
-        """Insert a row or add the deltas to it (counts, sums and histogram buckets all add)."""
-        head = f"INSERT INTO {ROLLUP_TABLE} ({', '.join(ROLLUP_COLUMNS)}) VALUES ({self.marks(len(ROLLUP_COLUMNS))})"
+    def add_to_rollup(self, buckets: tuple[int, ...] = tuple(range(len(HISTOGRAM)))) -> str:
+        """Insert a row or add the deltas to it (counts, sums and histogram buckets all add). Only the histogram
+        columns in `buckets` are named (the others keep their database default 0): a batch's rows touch a handful
+        of the 64, and escaping the other parameters was most of the upkeep's client CPU."""
+        columns = (*ROLLUP_KEY, "sessions", "duration_sum", "completeness_e4", *(HISTOGRAM[i] for i in buckets))
+        measures = columns[len(ROLLUP_KEY):]
+        head = f"INSERT INTO {ROLLUP_TABLE} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})"
         if self.name == "sqlite":
-            sets = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_MEASURES)
+            sets = ", ".join(f"{c} = {c} + excluded.{c}" for c in measures)
             return f"{head} ON CONFLICT({', '.join(ROLLUP_KEY)}) DO UPDATE SET {sets}"
-        sets = ", ".join(f"{c} = {c} + VALUES({c})" for c in ROLLUP_MEASURES)
+        sets = ", ".join(f"{c} = {c} + VALUES({c})" for c in measures)
         return f"{head} ON DUPLICATE KEY UPDATE {sets}"
 
     def select_contributions(self, count: int) -> str:

@@ -3,23 +3,28 @@
 The old contribution of a session is read from analytics_session_contribution (what the rollups hold for it),
 never re-derived from its stored rows, so the writer needs nothing but the new documents and the removed ids.
 """
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .contribution import DeltaBatch, SessionFacts, facts_of
+from .dimensions import TemplateDimensions
 from .settle import Stored, on_removal, on_revision, on_tick
 from .sql import RollupSQL
 
 DEFAULT_SETTLE_MS = 10_000
-DIMENSIONS_TTL_S = 30.0
 
 
 def settle_ms_from_env() -> int:
     """LUNA_ROLLUP_SETTLE_MS: how long a provisional session must stay unchanged before it is counted."""
     return int(os.environ.get("LUNA_ROLLUP_SETTLE_MS", DEFAULT_SETTLE_MS))
+
+
+def upkeep_enabled() -> bool:
+    """LUNA_ROLLUPS=off: the sink keeps neither rollups nor the fact table (to measure what they cost; the macro
+    queries are then wrong until `rebuild_rollups` and `backfill_facts` run)."""
+    return os.environ.get("LUNA_ROLLUPS", "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 @dataclass
@@ -37,23 +42,32 @@ class RollupUpkeep:
     dialect: str
     settle_ms: int = field(default_factory=settle_ms_from_env)
     stats: UpkeepStats = field(default_factory=UpkeepStats)
-    _dimensions: tuple[str, ...] = ()
-    _dimensions_at: float = float("-inf")
+    enabled: bool = field(default_factory=upkeep_enabled)
+    dimensions: TemplateDimensions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dimensions = TemplateDimensions(self.template_id, self.sql.template_dimensions())
 
     @property
     def sql(self) -> RollupSQL:
         return RollupSQL(self.dialect)
 
-    def write(self, cur: Any, documents: Iterable[dict[str, Any]], removed: Iterable[int], now_ms: int | None = None) -> None:
+    def write(self, cur: Any, documents: Iterable[dict[str, Any]], removed: Iterable[int], now_ms: int | None = None,
+              new: Iterable[int] = ()) -> None:
         """New revisions (`documents`, at most one per session, already past the revision guard) and removed
-        session ids: retract what each counted, add what it counts now, in the caller's transaction."""
+        session ids: retract what each counted, add what it counts now, in the caller's transaction. `new`: sessions
+        the caller knows have no stored row (so no contribution either): not looked up."""
+        if not self.enabled:
+            return
         documents, removed = list(documents), sorted(set(removed))
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         ids = sorted({int(d["uid"]) for d in documents} | set(removed))
         if not ids:
             return
-        stored = self._load(cur, ids)
-        dimensions = self.dimensions(cur)
+        skip = set(new)
+        looked_up = [i for i in ids if i not in skip]
+        stored = self._load(cur, looked_up) if looked_up else {}
+        dimensions = self.dimensions.get(cur)
         batch, states = DeltaBatch(), {}
         for uid in removed:
             on_removal(stored.pop(uid, Stored()), batch)
@@ -72,17 +86,6 @@ class RollupUpkeep:
         states = {uid: on_tick(state, now_ms, self.settle_ms, batch) for uid, state in stored.items()}
         self._save(cur, batch, states, [])
         return len(states)
-
-    def dimensions(self, cur: Any) -> tuple[str, ...]:
-        """The template's configured dimensions (newest version), re-read every DIMENSIONS_TTL_S."""
-        if time.monotonic() - self._dimensions_at > DIMENSIONS_TTL_S:
-            cur.execute(self.sql.template_dimensions(), [self.template_id])
-            row = cur.fetchone()
-            document = row[0] if row else None
-            document = json.loads(document) if isinstance(document, (str, bytes)) else (document or {})
-            self._dimensions = tuple(document.get("dimensions") or ())
-            self._dimensions_at = time.monotonic()
-        return self._dimensions
 
     # -- storage ------------------------------------------------------------------------------------------
     def _load(self, cur: Any, ids: list[int]) -> dict[int, Stored]:
@@ -109,8 +112,11 @@ class RollupUpkeep:
             ])
         rows = batch.nonzero()
         if rows:
-            cur.executemany(self.sql.add_to_rollup(), [
-                (self.template_id, k.grain, k.dim_names, k.bucket_ms, k.status, k.conclusion, k.severity, *k.values, *d.row())
+            # one statement in the rows' fixed lock order, naming only the histogram buckets this batch touches
+            buckets = tuple(sorted({i for _, d in rows for i in d.histogram}))
+            cur.executemany(self.sql.add_to_rollup(buckets), [
+                (self.template_id, k.grain, k.dim_names, k.bucket_ms, k.status, k.conclusion, k.severity, *k.values,
+                 d.sessions, d.duration_sum, d.completeness_e4, *(d.histogram.get(i, 0) for i in buckets))
                 for k, d in rows
             ])
         self.stats.rows_written += len(rows)

@@ -41,7 +41,8 @@
         continue;
       }
       const p = entry.provisional || {};
-      meta.textContent = "From the " + entry.source + " (" + entry.reason + "). Provisional: " +
+      const source = {rollups: "rollups", facts: "session fact table", fields: "key-value field rows"}[entry.source] || entry.source;
+      meta.textContent = "From the " + source + " (" + entry.reason + "). Provisional: " +
         (p.open_sessions || 0) + " open sessions counted, " + (p.settling || 0) + " revisions settling.";
       Plotly.react(chart, entry.figure.data, entry.figure.layout, {displaylogo: false, responsive: true});
       if (!chart.dataset.clicks) {

@@ -1,4 +1,4 @@
-"""manage.py rebuild_rollups <template>: recompute a template's rollups from its stored sessions."""
+"""manage.py rebuild_rollups <template>: recompute a template's rollups (and its session fact rows) from its stored sessions."""
 from django.core.management.base import BaseCommand, CommandError
 
 from sessions.models import AnalysisTemplate
@@ -7,7 +7,7 @@ from ...services.rollups import rebuild
 
 
 class Command(BaseCommand):
-    help = "Recompute a template's macro rollups from its stored sessions (run with its job stopped)."
+    help = "Recompute a template's macro rollups and session fact rows from its stored sessions (run with its job stopped)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("template")

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from analytics.facts.upkeep import FactUpkeep
 from analytics.rollups.upkeep import RollupUpkeep
 
 from ..logic.records import Rejection
@@ -78,9 +79,11 @@ class SessionWriter:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     _conn: Any = None
     rollups: RollupUpkeep = field(init=False)
+    facts: FactUpkeep = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rollups = RollupUpkeep(self.template_id, self.dialect.name)
+        self.rollups = RollupUpkeep(self.template_id, self.dialect.name)  # both off with LUNA_ROLLUPS=off
+        self.facts = FactUpkeep.beside(self.rollups)
 
     def write(self, batch: list[Record]) -> None:
         """Write the batch; wait out an unreachable database; isolate records the database refuses."""
@@ -228,7 +231,9 @@ class SessionWriter:
         removed = sorted(gone - set(latest))
         self._delete_sessions(cur, removed)
         self._link_neighbours(cur, accepted)
-        self.rollups.write(cur, [w.document for w in accepted], removed)  # macro rollups, same transaction
+        # macro rollups and the session fact table, same transaction (sessions not stored before have nothing to retract)
+        self.rollups.write(cur, [w.document for w in accepted], removed, new=[i for i in accepted_ids if i not in stored])
+        self.facts.write(cur, [w.document for w in accepted], removed)
         self.stats.sessions_written += len(accepted)
 
     def _stored_summaries(self, cur: Any, status: dict[int, str]) -> dict[int, dict[str, Any]]:

@@ -1,3 +1,3 @@
--- facts: fact tables: measure distinct_user_id is not in the rollups
+-- fields: key-value field rows: measure distinct_user_id is not in the rollups; measure distinct_user_id is not in the fact table
 SELECT COUNT(*) AS x_sessions, COUNT(DISTINCT r.v_0) AS distinct_user_id, LUNA_PERCENTILE(r.v_1, %s) AS p50_amount_value FROM (SELECT (SELECT U0."str_value" AS "str_value" FROM "luna_session_field" U0 WHERE (U0."name" = %s AND U0."session_id" = ("luna_session"."id")) ORDER BY U0."id" ASC LIMIT 1) AS "v_0", (SELECT U0."num_value" AS "num_value" FROM "luna_session_field" U0 WHERE (U0."name" = %s AND U0."session_id" = ("luna_session"."id")) ORDER BY U0."id" ASC LIMIT 1) AS "v_1" FROM "luna_session" WHERE ("luna_session"."start_ms" >= %s AND "luna_session"."start_ms" < %s AND "luna_session"."template_id" = %s)) r
 -- params: [50.0, "user_id", "amount_value", 1714521600000, 1722297600000, 7]

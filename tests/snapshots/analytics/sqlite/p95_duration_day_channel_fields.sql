@@ -1,0 +1,3 @@
+-- fields: key-value field rows: asked for the key-value field rows
+SELECT r.g_time AS g_time, r.g_channel AS g_channel, COUNT(*) AS x_sessions, LUNA_PERCENTILE(r.v_1, %s) AS p95_duration FROM (SELECT ((("luna_session"."start_ms" + %s) / %s) * %s - %s) AS "g_time", fv_channel."str_value" AS "g_channel", "luna_session"."duration_ms" AS "v_1" FROM "luna_session" LEFT OUTER JOIN "luna_session_field" fv_channel ON ("luna_session"."id" = fv_channel."session_id" AND (fv_channel."name" = %s)) WHERE ("luna_session"."start_ms" >= %s AND "luna_session"."start_ms" < %s AND "luna_session"."template_id" = %s)) r GROUP BY r.g_time, r.g_channel ORDER BY r.g_time, r.g_channel
+-- params: [95.0, 0, 86400000, 86400000, 0, "channel", 1714521600000, 1722297600000, 7]
