@@ -73,8 +73,14 @@ def test_session_list_is_paginated(demo_template, users):
 
     for i in range(55):
         make_session(demo_template, SessionSpec(f"P-{i}", i, payment_events(f"P-{i}", ""), {}, []), 3000 + i)
-    body = api(users["viewer"]).get(reverse("session-list")).json()
-    assert body["count"] == 55 and len(body["results"]) == 50 and body["next"].endswith("page=2")
+    client = api(users["viewer"])
+    body = client.get(reverse("session-list")).json()
+    assert body["count"] == 55 and len(body["results"]) == 50 and "cursor=" in body["next"] and body["previous"] is None
+    second = client.get(body["next"]).json()
+    assert [row["session_key"] for row in second["results"]] == [f"P-{i}" for i in range(4, -1, -1)]
+    assert (second["position"], second["next"], second["count"]) == (50, None, 55)
+    back = client.get(second["previous"]).json()  # the page before the second is the first: a plain link
+    assert "cursor" not in second["previous"] and back["results"] == body["results"]
 
 
 def test_session_detail_shape(demo_sessions, users):

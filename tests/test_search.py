@@ -1,5 +1,7 @@
 """SessionFilterSet: the one search definition behind the console page and GET /api/sessions/."""
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sessions.filters import DeadLetterFilterSet, SessionFilterSet
@@ -239,16 +241,27 @@ def test_any_parameters_give_results_or_form_errors_never_an_exception(demo_sess
         assert filterset.errors
 
 
-def test_counts_stop_at_the_cap_and_say_more(demo_sessions, viewer_client, settings):
-    """No exact COUNT over millions: lists count up to LUNA_COUNT_CAP and say 'more than'."""
+def test_counts_stop_at_the_cap_and_say_more(demo_sessions, viewer_client, settings, monkeypatch):
+    """No exact COUNT over millions: a full page counts up to LUNA_COUNT_CAP and says 'more than'; a page that holds
+    every match is counted from its own rows."""
+    from sessions.pagination import KeysetPagination
+    from sessions.views import SessionSearchView
+
+    monkeypatch.setattr(KeysetPagination, "page_size", 1)
+    monkeypatch.setattr(SessionSearchView, "paginate_by", 1)
     settings.LUNA_COUNT_CAP = 2
     page = viewer_client.get("/").content.decode()
     assert "more than 2 sessions" in page
     body = viewer_client.get("/api/sessions/").json()
-    assert body["count"] == 2 and body["count_capped"] is True
+    assert (body["count"], body["count_kind"], body["count_capped"]) == (2, "more_than", True)
     settings.LUNA_COUNT_CAP = 1000
     body = viewer_client.get("/api/sessions/").json()
-    assert body["count"] == len(demo_sessions) and body["count_capped"] is False
+    assert (body["count"], body["count_kind"], body["count_capped"]) == (len(demo_sessions), "exact", False)
+    monkeypatch.setattr(KeysetPagination, "page_size", 50)
+    with CaptureQueriesContext(connection) as queries:
+        body = viewer_client.get("/api/sessions/").json()
+    assert (body["count"], body["count_kind"]) == (len(demo_sessions), "exact")
+    assert not any("COUNT(" in query["sql"] for query in queries.captured_queries)
 
 
 def test_a_conclusion_in_a_time_window_reads_only_that_window_of_the_conclusion_index(demo_template):
@@ -283,7 +296,7 @@ def test_the_search_page_shows_a_duration_histogram_of_its_result_set(demo_sessi
 
     response = viewer_client.get("/", {"conclusion": "delivered"})
     histogram = response.context["duration_histogram"]
-    matches = response.context["page_obj"].paginator.count
+    matches = response.context["page_obj"].count.value
     assert sum(histogram["counts"]) == histogram["sampled"] == matches > 0 and not histogram["capped"]
     assert histogram["edges_ms"] == sorted(histogram["edges_ms"]) and len(histogram["edges_ms"]) == len(histogram["counts"]) + 1
     assert 'id="duration-histogram-data"' in response.content.decode()
