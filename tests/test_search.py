@@ -278,7 +278,7 @@ def test_a_conclusion_in_a_time_window_reads_only_that_window_of_the_conclusion_
 @pytest.mark.parametrize("params", [{"field": "channel", "value": "alipay"}, {"where": "amount_value > 10"},
                                     {"where": "channel != wechat"}, {"where": "order_id ^= ORD-10"}])
 def test_both_plans_of_a_field_condition_find_the_same_sessions(demo_sessions, monkeypatch, params):
-    """Few matches are collected on the field index (semi-join); many are probed per session (EXISTS)."""
+    """Few matches are collected on the field index (semi-join); many are probed per session (a LIMIT 1 subquery)."""
     from sessions.filters import SessionFilterSet
     from sessions.services import search
 
@@ -288,7 +288,30 @@ def test_both_plans_of_a_field_condition_find_the_same_sessions(demo_sessions, m
     collected = found()
     monkeypatch.setattr(search, "UNSELECTIVE", 0)
     probed_sql = str(SessionFilterSet(params, queryset=search.search_queryset()).qs.query)
-    assert found() == collected and "EXISTS" in probed_sql
+    assert found() == collected and ("LIMIT 1) IS NOT NULL" in probed_sql or "NOT EXISTS" in probed_sql)
+
+
+def test_the_most_selective_of_several_conditions_drives_and_the_others_probe(demo_sessions, monkeypatch):
+    from sessions.services import search
+
+    params = {"where": "channel = alipay\norder_id = ORD-1001", "field": "region", "value": "eu"}
+    everyone = set(SessionFilterSet(params, queryset=search.search_queryset()).qs.values_list("pk", flat=True))
+    monkeypatch.setattr(search, "UNSELECTIVE", 1)  # order_id matches one row: it drives; the others probe
+    qs = SessionFilterSet(params, queryset=search.search_queryset()).qs
+    sql = str(qs.query)
+    assert set(qs.values_list("pk", flat=True)) == everyone
+    driver = sql[sql.index("`id` IN (SELECT"):sql.index("= (`luna_session`.`id`)")]  # up to the first probe
+    assert sql.count("LIMIT 1) IS NOT NULL") == 2 and "ORD-1001" in driver and sql.count("ORD-1001") == 1
+
+
+def test_both_plans_of_a_conclusion_find_the_same_sessions(demo_sessions, monkeypatch):
+    from sessions.services import search
+
+    params = {"conclusion": "lost_order", "since": "2024-01-01"}
+    collected = sorted(SessionFilterSet(params, queryset=search.search_queryset()).qs.values_list("pk", flat=True))
+    monkeypatch.setattr(search, "UNSELECTIVE", 0)
+    qs = SessionFilterSet(params, queryset=search.search_queryset()).qs
+    assert sorted(qs.values_list("pk", flat=True)) == collected and collected and "IS NOT NULL" in str(qs.query)
 
 
 def test_the_search_page_shows_a_duration_histogram_of_its_result_set(demo_sessions, viewer_client):

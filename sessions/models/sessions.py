@@ -100,7 +100,7 @@ class SessionConclusion(models.Model):
         db_table = "luna_session_conclusion"
         indexes = [
             models.Index(fields=["template", "name", "start_ms"], name="luna_concl_name_idx"),
-            models.Index(fields=["session"], name="luna_concl_session_idx"),
+            models.Index(fields=["session", "name"], name="luna_concl_session_name_idx"),  # the per-session probe (search)
         ]
 
 

@@ -108,6 +108,18 @@ def after(field: str, descending: bool, value: Any, row_id: int) -> Q:
     return Q(**{f"{field}__{op}e": value}) & (Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": row_id}))
 
 
+def rows_by_id(queryset: QuerySet, ids: list[int]) -> list:
+    """The page's rows, in `ids` order, with the queryset's prefetches. The ids come first from a query that needs
+    only the index (a "deferred join"): reading whole rows while filtering made MariaDB prefer a plain `ref` on the
+    template over the cursor's range and fetch every skipped session from the table (1.3 s for page 1000 of
+    channel = wechat at 1 M sessions, vs a range read of the index alone)."""
+    if not ids:
+        return []
+    found = queryset.model._default_manager.filter(pk__in=ids).prefetch_related(*queryset._prefetch_related_lookups)
+    by_id = {row.pk: row for row in found}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 def window(queryset: QuerySet, cursor_text: str | None = None, size: int = SIZE) -> Window:
     """The page of `queryset` at `cursor_text` (the first page without one), and the bounded count of all matches."""
     order = sort_order(queryset)
@@ -120,8 +132,8 @@ def window(queryset: QuerySet, cursor_text: str | None = None, size: int = SIZE)
     page = queryset.order_by(f"{'-' if reading else ''}{field}", f"{'-' if reading else ''}id")
     if cursor is not None:
         page = page.filter(after(field, reading, cursor.value, cursor.id))
-    rows = list(page[: size + 1])
-    more, rows = len(rows) > size, rows[:size]
+    ids = list(page.values_list("pk", flat=True)[: size + 1])
+    more, rows = len(ids) > size, rows_by_id(queryset, ids[:size])
     anchor = (lambda row: Cursor(order, getattr(row, field), row.pk))
     if backwards:
         rows.reverse()
