@@ -51,7 +51,8 @@ def deep_cursor(params: dict) -> dict:
     offset = (int(params["page"]) - 1) * paging.SIZE
     queryset = SessionFilterSet(query, queryset=search.search_queryset()).qs.order_by("-start_ms", "-id")
     start_ms, row_id = queryset.values_list("start_ms", "id")[offset - 1]
-    return query | {"cursor": paging.Cursor("-start_ms", start_ms, row_id, position=offset).encode()}
+    count = paging.window(queryset).count  # the first page's count, which the links carry
+    return query | {"cursor": paging.Cursor("-start_ms", start_ms, row_id, position=offset, count=count).encode()}
 
 
 def cpu_seconds(pids: list[int]) -> float:

@@ -192,3 +192,16 @@ def test_session_list_query_count_does_not_grow_with_rows(demo_template, users, 
     # role, template ids, count, rows, templates, conclusions
     with django_assert_max_num_queries(6):
         assert len(client.get(reverse("session-list")).json()["results"]) == 40
+
+
+def test_the_fast_list_rows_equal_what_the_generic_serializer_would_write(demo_sessions):
+    """SessionListSerializer writes rows without DRF's per-field machinery; the result must not differ from it."""
+    from rest_framework.serializers import ModelSerializer
+
+    from sessions.api.serializers import SessionListSerializer
+    from sessions.services.search import search_queryset
+
+    rows = list(search_queryset())
+    serializer = SessionListSerializer(rows, many=True)
+    generic = [ModelSerializer.to_representation(serializer.child, row) for row in rows]
+    assert serializer.data == generic and len(generic) == len(demo_sessions)

@@ -122,3 +122,14 @@ def test_the_schema_documents_the_cursor_and_the_count_kind(viewer_client):
     kind = schema["components"]["schemas"]["PaginatedSessionListList"]["properties"]["count_kind"]
     assert schema["components"]["schemas"]["CountKindEnum"]["enum"] == ["exact", "more_than", "at_least"]
     assert "LUNA_COUNT_TIME_MS" in kind["description"]
+
+
+def test_the_first_pages_count_travels_in_the_cursor_so_later_pages_do_not_count_again(tied_sessions):
+    queryset = Session.objects.order_by("-start_ms")
+    first = paging.window(queryset, None, 5)
+    assert first.count.value == 23 and first.next.count == first.count
+    with CaptureQueriesContext(connection) as queries:
+        second = paging.window(queryset, first.next.encode(), 5)
+    assert second.count == first.count and not any("COUNT(" in query["sql"] for query in queries.captured_queries)
+    stopped = paging.Cursor("-start_ms", 1003, 110, position=40, count=paging.Count(6, "at_least"))
+    assert paging.window(queryset, stopped.encode(), 5).count == paging.Count(46, "at_least")  # never below what exists

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
 
-from .counting import Count, bounded_count
+from .counting import AT_LEAST, KINDS, Count, bounded_count
 
 SIZE = 50
 DEFAULT_ORDER = "-start_ms"
@@ -26,18 +26,22 @@ class BadCursor(ValueError):
 @dataclass(frozen=True)
 class Cursor:
     """A position in a sorted result: after (or, `backwards`, before) the row with this sort `value` and `id`.
-    `position` counts the rows before that point; it only labels the page ("rows 1,001–1,050")."""
+    `position` counts the rows before that point; it only labels the page ("rows 1,001–1,050"). `count` is the first
+    page's bounded count, carried along so following pages do not count again (it only labels them too)."""
 
     order: str
     value: Any
     id: int
     backwards: bool = False
     position: int = 0
+    count: Count | None = None
 
     def encode(self) -> str:
         data = {"o": self.order, "v": self.value, "i": self.id, "p": self.position}
         if self.backwards:
             data["b"] = 1
+        if self.count is not None:
+            data["n"] = [self.count.value, self.count.kind]
         raw = json.dumps(data, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -48,9 +52,11 @@ class Cursor:
             data = json.loads(base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4)))
             order, value, row_id = data["o"], data["v"], data["i"]
             position, backwards = data.get("p", 0), bool(data.get("b", False))
+            count = Count(*data["n"]) if "n" in data else None
         except (ValueError, TypeError, KeyError, binascii.Error) as error:
             raise BadCursor("This cursor is not one the search made; start again from the first page.") from error
-        if not (isinstance(order, str) and _is_int(row_id) and _is_int(position) and position >= 0):
+        if not (isinstance(order, str) and _is_int(row_id) and _is_int(position) and position >= 0 and
+                (count is None or (_is_int(count.value) and count.value >= 0 and count.kind in KINDS))):
             raise BadCursor("This cursor is not one the search made; start again from the first page.")
         try:
             field = model._meta.get_field(order.lstrip("-"))
@@ -59,7 +65,7 @@ class Cursor:
             value = field.to_python(value)
         except (FieldDoesNotExist, ValidationError, TypeError) as error:
             raise BadCursor(f"This cursor does not fit the sort order {order!r}; start again from the first page.") from error
-        return cls(order, value, row_id, backwards, position)
+        return cls(order, value, row_id, backwards, position, count)
 
 
 def _is_int(value: Any) -> bool:
@@ -134,7 +140,13 @@ def window(queryset: QuerySet, cursor_text: str | None = None, size: int = SIZE)
         page = page.filter(after(field, reading, cursor.value, cursor.id))
     ids = list(page.values_list("pk", flat=True)[: size + 1])
     more, rows = len(ids) > size, rows_by_id(queryset, ids[:size])
-    anchor = (lambda row: Cursor(order, getattr(row, field), row.pk))
+    # What surely exists: the rows before the cursor, plus (reading forwards) this page and the row after it.
+    seen = (cursor.position if cursor is not None else 0) + (0 if backwards else len(rows) + (1 if more else 0))
+    if cursor is not None and cursor.count is not None:
+        count = cursor.count if cursor.count.kind != AT_LEAST else Count(max(seen, cursor.count.value), AT_LEAST)
+    else:
+        count = Count(len(rows)) if cursor is None and not more else bounded_count(queryset, seen=seen)
+    anchor = (lambda row: Cursor(order, getattr(row, field), row.pk, count=count))
     if backwards:
         rows.reverse()
         position = max(0, cursor.position - len(rows)) if more else 0
@@ -144,6 +156,4 @@ def window(queryset: QuerySet, cursor_text: str | None = None, size: int = SIZE)
         position = cursor.position if cursor is not None else 0
         previous = replace(anchor(rows[0]), backwards=True, position=position) if cursor is not None and rows else None
         following = replace(anchor(rows[-1]), position=position + len(rows)) if more else None
-    seen = position + len(rows) + (1 if more else 0)
-    count = Count(len(rows)) if cursor is None and not more else bounded_count(queryset, seen=seen)
     return Window(rows, following, previous, position, count, size)
