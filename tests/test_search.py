@@ -327,15 +327,24 @@ def test_the_search_page_shows_a_duration_histogram_of_its_result_set(demo_sessi
 
 
 def test_histogram_bins_hold_every_duration_once():
-    class Durations(list):
-        def order_by(self):
-            return self
+    from sessions.services.search import histogram_of
 
-        def values_list(self, *args, **kwargs):
-            return self
-
-    from sessions.services.search import duration_histogram
-
-    sample = Durations([0, 0, 5, 900, 1_000, 60_000, 3_600_000, 3_600_000])
-    result = duration_histogram(sample, bins=6)
+    sample = [0, 0, 5, 900, 1_000, 60_000, 3_600_000, 3_600_000]
+    result = histogram_of(sample, bins=6)
     assert sum(result["counts"]) == len(sample) and result["counts"][0] >= 2
+
+
+def test_a_histogram_too_slow_for_the_time_limit_falls_back_to_a_small_sample(demo_sessions, monkeypatch):
+    from sessions.services import counting, search
+
+    real, asked = counting.limited_rows, []
+
+    def slow_for_big_samples(queryset, *args):
+        asked.append(queryset.query.high_mark)
+        return None if queryset.query.high_mark > 500 else real(queryset, *args)
+
+    monkeypatch.setattr(counting, "limited_rows", slow_for_big_samples)
+    histogram = search.duration_histogram(search.search_queryset())
+    assert asked == [10_000, 500] and histogram["sampled"] == len(demo_sessions) and not histogram["capped"]
+    monkeypatch.setattr(counting, "limited_rows", lambda *args: None)
+    assert search.duration_histogram(search.search_queryset()) == {"edges_ms": [], "counts": [], "sampled": 0, "capped": True}

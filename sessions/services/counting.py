@@ -61,24 +61,33 @@ def bounded_count(queryset: QuerySet, seen: int = 0, cap: int | None = None, tim
     """Matches of `queryset` up to `cap` (then "more than cap"); when the time limit stops the count, "at least
     `seen`" (what the caller already knows exists, e.g. the rows before and on the current page)."""
     cap = settings.LUNA_COUNT_CAP if cap is None else cap
+    rows = limited_rows(queryset.order_by().values("pk")[: cap + 1], time_ms, "SELECT COUNT(*) FROM ({}) bounded")
+    if rows is None:
+        return Count(seen, AT_LEAST)
+    value = int(rows[0][0]) if rows else 0
+    return Count(cap, MORE_THAN) if value > cap else Count(value)
+
+
+def limited_rows(queryset: QuerySet, time_ms: int | None = None, wrap: str = "{}") -> list[tuple] | None:
+    """The rows of `queryset` (its SQL put into `wrap`), or None when the statement time limit (LUNA_COUNT_TIME_MS by
+    default) stopped it: for figures a page can do without (a count, a histogram sample)."""
     time_ms = settings.LUNA_COUNT_TIME_MS if time_ms is None else time_ms
     connection = connections[queryset.db]
     try:
-        sql, params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
-    except EmptyResultSet:  # queryset.none(), an IN () …: nothing to count
-        return Count(0)
-    statement = time_limit_printer(connection)(f"SELECT COUNT(*) FROM ({sql}) bounded", time_ms)
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # queryset.none(), an IN () …: no rows
+        return []
+    statement = time_limit_printer(connection)(wrap.format(sql), time_ms)
     # A savepoint when inside a transaction, so an aborted statement does not poison the rest of it.
     guard = transaction.atomic(using=queryset.db) if connection.in_atomic_block else nullcontext()
     try:
         with guard, connection.cursor() as cursor:
             cursor.execute(statement, params)
-            value = int(cursor.fetchone()[0])
+            return list(cursor.fetchall())
     except DatabaseError as error:
         if not _timed_out(error):
             raise
-        return Count(seen, AT_LEAST)
-    return Count(cap, MORE_THAN) if value > cap else Count(value)
+        return None
 
 
 def _timed_out(error: DatabaseError) -> bool:

@@ -18,7 +18,7 @@ from django.db.models.lookups import IsNull
 from jobs.sessionize.logic.durations import parse_duration_ms
 
 from ..models import AnalysisTemplate, DeadLetter, Session, SessionConclusion, SessionField, SessionNode
-from . import reports
+from . import counting, reports
 from .catalog import catalog
 
 # The q box materialises matching session ids; an order id or trans_id matches a handful, this is a guard.
@@ -219,18 +219,27 @@ def dead_letter_groups(template: AnalysisTemplate, details_per_group: int = 20) 
     return sorted(groups.values(), key=lambda group: (-group.count, group.source, group.kind))
 
 
-HISTOGRAM_SAMPLE = 10_000  # durations read for the search page's histogram (one bounded query)
+HISTOGRAM_SAMPLES = (10_000, 500)  # durations read for the search page's histogram: the first size that fits in time
 
 
 def duration_histogram(queryset: QuerySet, bins: int = 24) -> dict[str, Any]:
-    """The result set's durations in log-spaced bins (durations span ms to hours). Reads at most HISTOGRAM_SAMPLE
-    rows, unordered, so it costs one bounded index read whatever the result size; `sampled` says how many."""
-    durations = sorted(queryset.order_by().values_list("duration_ms", flat=True)[:HISTOGRAM_SAMPLE])
+    """The result set's durations in log-spaced bins (durations span ms to hours), from at most 10,000 rows read
+    unordered under the statement time limit; when that is too slow (an unselective search probed session by
+    session needs ~25,000 probes for 10,000 matches), from 500; `sampled` says how many."""
+    for sample in HISTOGRAM_SAMPLES:
+        rows = counting.limited_rows(queryset.order_by().values_list("duration_ms")[:sample])
+        if rows is not None:
+            return histogram_of(sorted(duration for duration, in rows), bins, capped=len(rows) == sample)
+    return histogram_of([], bins, capped=True)
+
+
+def histogram_of(durations: list[int], bins: int = 24, capped: bool = False) -> dict[str, Any]:
+    """Sorted durations → log-spaced bins: edges_ms, counts, sampled, capped."""
     if not durations:
-        return {"edges_ms": [], "counts": [], "sampled": 0, "capped": False}
+        return {"edges_ms": [], "counts": [], "sampled": 0, "capped": capped}
     low, high = max(1, durations[0]), max(durations[-1], 1) + 1
     steps = bins if high > low else 1
     edges = sorted({round(low * (high / low) ** (i / steps)) for i in range(steps + 1)})
     counts = [bisect.bisect_left(durations, upper) - bisect.bisect_left(durations, lower) for lower, upper in zip(edges, edges[1:])]
     counts[0] += bisect.bisect_left(durations, edges[0])  # zero-length sessions go in the first bin
-    return {"edges_ms": edges, "counts": counts, "sampled": len(durations), "capped": len(durations) == HISTOGRAM_SAMPLE}
+    return {"edges_ms": edges, "counts": counts, "sampled": len(durations), "capped": capped}
