@@ -50,7 +50,10 @@ def deep_cursor(params: dict) -> dict:
     query = {key: value for key, value in params.items() if key != "page"}
     offset = (int(params["page"]) - 1) * paging.SIZE
     queryset = SessionFilterSet(query, queryset=search.search_queryset()).qs.order_by("-start_ms", "-id")
-    start_ms, row_id = queryset.values_list("start_ms", "id")[offset - 1]
+    found = list(queryset.values_list("start_ms", "id")[offset - 1: offset])
+    if not found:  # a small run: fewer matches than that page needs
+        return query
+    start_ms, row_id = found[0]
     count = paging.window(queryset).count  # the first page's count, which the links carry
     return query | {"cursor": paging.Cursor("-start_ms", start_ms, row_id, position=offset, count=count).encode()}
 
