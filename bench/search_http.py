@@ -175,6 +175,8 @@ def main() -> None:
                 time.sleep(0.5)
         print(f"{Session.objects.count():,} sessions; {args.clients} clients, {args.requests} requests per shape, "
               f"gunicorn {args.workers} workers × 2 threads")
+        with ThreadPoolExecutor(args.clients) as pool:  # every worker thread connects and loads its code once first
+            list(pool.map(lambda _: get(base + "?key=none", token), range(4 * args.workers * 2)))
         print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; CPU columns are ms per request "
               "of the gunicorn workers and of the database server (their CPU while the shape ran ÷ requests)")
         print(f"{'shape':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'app cpu':>8} {'db cpu':>7} {'EXPLAIN rows':>13}")

@@ -100,7 +100,7 @@ class SessionFilterSet(filters.FilterSet):
         return qs  # applied in filter_queryset, before every other filter
 
     def filter_key(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(search.key_q(value))
+        return qs.filter(search.key_q(value, self.template_ids))
 
     def filter_nothing(self, qs: QuerySet, name: str, value) -> QuerySet:
         return qs  # `field`/`value` and `where` are planned together in filter_queryset

@@ -348,3 +348,14 @@ def test_a_histogram_too_slow_for_the_time_limit_falls_back_to_a_small_sample(de
     assert asked == [10_000, 500] and histogram["sampled"] == len(demo_sessions) and not histogram["capped"]
     monkeypatch.setattr(counting, "limited_rows", lambda *args: None)
     assert search.duration_histogram(search.search_queryset()) == {"edges_ms": [], "counts": [], "sampled": 0, "capped": True}
+
+
+def test_a_key_prefix_few_keys_have_is_collected_first_and_a_common_one_stays_a_like(demo_sessions, monkeypatch):
+    from sessions.services import search
+
+    everyone = sorted(SessionFilterSet({"key": "ORD-100*"}, queryset=search_queryset()).qs.values_list("pk", flat=True))
+    collected = SessionFilterSet({"key": "ORD-100*"}, queryset=search_queryset()).qs
+    assert "LIKE" not in str(collected.query) and everyone
+    monkeypatch.setattr(search, "UNSELECTIVE", 0)
+    walked = SessionFilterSet({"key": "ORD-100*"}, queryset=search_queryset()).qs
+    assert "LIKE" in str(walked.query) and sorted(walked.values_list("pk", flat=True)) == everyone
