@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from .services import paging
-from .services.counting import AT_LEAST, EXACT, MORE_THAN
+from .services.counting import AT_LEAST, ESTIMATE, EXACT, MORE_THAN
 
 CURSOR_PARAM = "cursor"
 CURSOR_HELP = ("Opaque position from a response's `next` / `previous` link (sort key and id of the row it follows): "
@@ -56,8 +56,8 @@ class BoundedPageNumberPagination(PageNumberPagination):
 
 
 class KeysetPagination(BasePagination):
-    """The sessions API: keyset pages by `cursor`; `count` with `count_kind` exact, more_than (the cap) or at_least
-    (the time limit stopped counting; the rows up to this page exist)."""
+    """The sessions API: keyset pages by `cursor`; `count` with `count_kind` exact, more_than (the cap), at_least or
+    estimate (the time limit stopped counting: the rows up to this page exist / an extrapolation)."""
 
     page_size = paging.SIZE
 
@@ -88,10 +88,12 @@ class KeysetPagination(BasePagination):
             "type": "object", "required": ["count", "count_kind", "results"],
             "properties": {
                 "count": {"type": "integer", "description": "Matches: exact, or a bound as `count_kind` says."},
-                "count_kind": {"type": "string", "enum": [EXACT, MORE_THAN, AT_LEAST],
+                "count_kind": {"type": "string", "enum": [EXACT, MORE_THAN, AT_LEAST, ESTIMATE],
                                "description": f"{EXACT}: the number of matches; {MORE_THAN}: more than `count` (the cap, "
                                               f"LUNA_COUNT_CAP); {AT_LEAST}: counting stopped at its time limit "
-                                              "(LUNA_COUNT_TIME_MS), at least `count` match."},
+                                              f"(LUNA_COUNT_TIME_MS), at least `count` match; {ESTIMATE}: counting stopped, "
+                                              "`count` is extrapolated from the newest page's density over the matches' "
+                                              "time span (never below what exists)."},
                 "count_capped": {"type": "boolean", "description": "Same as count_kind == more_than (kept for older clients)."},
                 "position": {"type": "integer", "description": "Matches before this page's first row."},
                 "next": {"type": "string", "nullable": True, "format": "uri", "description": "The next page (a `cursor` link)."},

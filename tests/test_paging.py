@@ -120,7 +120,7 @@ def test_the_schema_documents_the_cursor_and_the_count_kind(viewer_client):
     assert any(p["name"] == "cursor" and "keyset" in p["description"] for p in operation["parameters"])
     assert not any(p["name"] == "page" for p in operation["parameters"])
     kind = schema["components"]["schemas"]["PaginatedSessionListList"]["properties"]["count_kind"]
-    assert schema["components"]["schemas"]["CountKindEnum"]["enum"] == ["exact", "more_than", "at_least"]
+    assert schema["components"]["schemas"]["CountKindEnum"]["enum"] == ["exact", "more_than", "at_least", "estimate"]
     assert "LUNA_COUNT_TIME_MS" in kind["description"]
 
 
@@ -133,3 +133,17 @@ def test_the_first_pages_count_travels_in_the_cursor_so_later_pages_do_not_count
     assert second.count == first.count and not any("COUNT(" in query["sql"] for query in queries.captured_queries)
     stopped = paging.Cursor("-start_ms", 1003, 110, position=40, count=paging.Count(6, "at_least"))
     assert paging.window(queryset, stopped.encode(), 5).count == paging.Count(46, "at_least")  # never below what exists
+
+
+def test_a_count_stopped_by_its_time_limit_is_estimated_from_the_newest_pages_density(demo_template, monkeypatch):
+    """Evenly spread matches: 50 of them cover 1/20 of the span, so about 1,000 match; the page and the API say so."""
+    Session.objects.bulk_create(Session(id=i, template=demo_template, session_key=f"E-{i}", start_ms=i * 1000, end_ms=0,
+                                        duration_ms=0, status="complete", revision=1, completeness=1.0, updated_ms=0)
+                                for i in range(1, 1001))
+    monkeypatch.setattr(paging, "bounded_count", lambda queryset, seen: paging.Count(seen, "at_least"))
+    page = paging.window(Session.objects.order_by("-start_ms"), None, 50)
+    assert page.count.kind == "estimate" and 950 <= page.count.value <= 1050 and page.next.count == page.count
+    later = paging.window(Session.objects.order_by("-start_ms"), page.next.encode(), 50)
+    assert later.count == page.count
+    monkeypatch.setattr(paging, "limited_rows", lambda *args: None)  # the oldest match out of time too
+    assert paging.window(Session.objects.order_by("-start_ms"), None, 50).count == paging.Count(51, "at_least")

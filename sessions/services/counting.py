@@ -16,9 +16,10 @@ from django.db.models import QuerySet
 
 from ..tidb import is_tidb
 
-# exact: the number; more_than: past the cap; at_least: the time limit stopped counting, the rows already seen.
-EXACT, MORE_THAN, AT_LEAST = "exact", "more_than", "at_least"
-KINDS = (EXACT, MORE_THAN, AT_LEAST)
+# exact: the number; more_than: past the cap; at_least: the time limit stopped counting, the rows already seen;
+# estimate: the time limit stopped counting, the number extrapolated from the newest page (services/paging.py).
+EXACT, MORE_THAN, AT_LEAST, ESTIMATE = "exact", "more_than", "at_least", "estimate"
+KINDS = (EXACT, MORE_THAN, AT_LEAST, ESTIMATE)
 # Server errors meaning "your time limit stopped this statement": MariaDB 1969, MySQL/TiDB 3024, interrupted 1317.
 TIMEOUT_CODES = {1969, 3024, 1317}
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
 
-from .counting import AT_LEAST, KINDS, Count, bounded_count
+from .counting import AT_LEAST, ESTIMATE, KINDS, Count, bounded_count, limited_rows
 
 SIZE = 50
 DEFAULT_ORDER = "-start_ms"
@@ -126,6 +126,19 @@ def rows_by_id(queryset: QuerySet, ids: list[int]) -> list:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
+def estimate(queryset: QuerySet, rows: list, seen: int) -> Count | None:
+    """When counting ran out of time: the newest page's density over the result's whole time span. The page's 50
+    matches cover (newest − 50th) of start time; the oldest match (one index read, time-limited too) gives the span.
+    An extrapolation — the page and the API say "about" — and never below what exists."""
+    oldest = limited_rows(queryset.order_by("start_ms", "id").values_list("start_ms")[:1])
+    if not oldest or len(rows) < 2:
+        return None
+    newest, reached, first = rows[0].start_ms, rows[-1].start_ms, oldest[0][0]
+    if newest <= reached:
+        return None
+    return Count(max(seen, round((len(rows) - 1) * (newest - first) / (newest - reached)) + 1), ESTIMATE)
+
+
 def window(queryset: QuerySet, cursor_text: str | None = None, size: int = SIZE) -> Window:
     """The page of `queryset` at `cursor_text` (the first page without one), and the bounded count of all matches."""
     order = sort_order(queryset)
@@ -143,9 +156,12 @@ def window(queryset: QuerySet, cursor_text: str | None = None, size: int = SIZE)
     # What surely exists: the rows before the cursor, plus (reading forwards) this page and the row after it.
     seen = (cursor.position if cursor is not None else 0) + (0 if backwards else len(rows) + (1 if more else 0))
     if cursor is not None and cursor.count is not None:
-        count = cursor.count if cursor.count.kind != AT_LEAST else Count(max(seen, cursor.count.value), AT_LEAST)
+        carried = cursor.count
+        count = Count(max(seen, carried.value), carried.kind) if carried.kind in (AT_LEAST, ESTIMATE) else carried
     else:
         count = Count(len(rows)) if cursor is None and not more else bounded_count(queryset, seen=seen)
+        if count.kind == AT_LEAST and cursor is None and order == DEFAULT_ORDER:
+            count = estimate(queryset, rows, seen) or count
     anchor = (lambda row: Cursor(order, getattr(row, field), row.pk, count=count))
     if backwards:
         rows.reverse()
