@@ -153,8 +153,9 @@ def main() -> None:
         examined = format(handler_reads() - before - 1, ",") if before else "-"  # the SHOW itself reads a row
         qs = SessionFilterSet(query, queryset=search.search_queryset()).qs
         started = time.perf_counter()
-        count = bounded_count(qs, seen=len(window.rows)) if "cursor" not in params else window.count
+        bounded_count(qs, seen=len(window.rows)) if "cursor" not in params else None
         count_ms = (time.perf_counter() - started) * 1000 if "cursor" not in params else 0.0
+        count = window.count  # what the API answers: exact, more_than, estimate or at_least
         p50, p95, p99 = percentiles(samples)
         print(f"{name:40} {p50:9.1f} {p95:7.1f} {p99:7.1f} {cpu * 1000 / args.repeat:6.1f} {count_ms:9.1f} "
               f"{count.kind + ' ' + format(count.value, ','):>16} {examined:>10}")

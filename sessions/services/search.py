@@ -86,17 +86,16 @@ UNSELECTIVE = 2000  # matches beyond which a condition is probed per session (or
 
 def key_q(text: str, template_ids: list[int] | None = None) -> Q:
     """The session key exactly, or by prefix with a trailing star. A prefix that few keys have (ORD-00123*: 100 of
-    1 M) is collected on the (template, key) index first: left as a LIKE next to the newest-first order, MariaDB
-    walked the start index instead, through every newer session (5.5 s). A prefix most keys have stays a LIKE,
-    which the newest-first walk satisfies quickly."""
+    1 M) is a semi-join on the (template, key) index, which MariaDB reads first and sorts (11 ms): as a LIKE — or
+    even as a literal list of those ids — next to the newest-first order it walked the start index instead, through
+    every newer session (2.5–5.5 s). A prefix most keys have stays a LIKE, which that walk satisfies quickly."""
     prefix = prefix_of(text)
     if prefix is None:
         return Q(session_key=text.strip())
     if template_ids is not None:
         keys = Session.objects.filter(template_id__in=template_ids, session_key__startswith=prefix)
-        ids = list(keys.values_list("id", flat=True)[: UNSELECTIVE + 1])
-        if len(ids) <= UNSELECTIVE:
-            return Q(id__in=ids)
+        if keys.order_by()[: UNSELECTIVE + 1].count() <= UNSELECTIVE:
+            return Q(id__in=keys.order_by().values("id"))
     return Q(session_key__startswith=prefix)
 
 
