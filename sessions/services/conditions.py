@@ -58,7 +58,7 @@ def row_match(condition: FieldCondition) -> Q:
     if op in ("=", "!="):
         return search.value_match(value)
     if op == "^=":
-        return Q(str_value__startswith=value)
+        return search.starts_with("str_value", value)
     return Q(**{f"num_value__{_NUMERIC[op]}": search.as_number(value)})
 
 
