@@ -10,7 +10,7 @@ it), so they are still deleted in batches, by session, before their sessions' pa
 Nothing here runs on MariaDB, MySQL or SQLite: retention keeps its batched deletes there.
 """
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from .tidb import is_tidb
