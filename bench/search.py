@@ -4,7 +4,8 @@
 
 Seeds the demo template and N sessions shaped like the sink writes them (fields, nodes, conclusions) into a
 fresh database (default: a SQLite file in a temp dir; with a MySQL/TiDB URL the database is emptied first and
-LUNA_SECRET_KEY must be set), then times each search through the same FilterSet the page and the API use.
+LUNA_SECRET_KEY must be set), then times each search through the same FilterSet and keyset window the page and the API use (`--reuse` keeps
+what an earlier run loaded, e.g. bench/search_http.py's 1 M sessions).
 Figures, not assertions: see docs/BENCHMARKS.md.
 """
 import argparse
@@ -77,19 +78,29 @@ def seed(template, count: int, batch: int = 5000) -> None:
                 cursor.executemany(statement.format(", ".join([mark] * width)), rows[table])
 
 
-def timed(function, repeat: int = 5) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    pick = lambda fraction: ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]  # noqa: E731
+    return statistics.median(ordered), pick(0.95), pick(0.99)
+
+
+def handler_reads() -> int:
+    """Rows the server read for this connection so far (MariaDB/MySQL Handler_read_* counters): rows examined."""
+    from django.db import connection
+
+    if connection.vendor != "mysql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS LIKE 'Handler_read%%'")
+        return sum(int(value) for _, value in cursor.fetchall())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--db", default=None, help="DATABASE_URL (default: a fresh SQLite file)")
+    parser.add_argument("--reuse", action="store_true", help="keep the sessions an earlier run loaded")
+    parser.add_argument("--repeat", type=int, default=30, help="timed runs per search (one client)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="luna-bench-search-"))
     os.environ["LUNA_VAR_DIR"] = str(work / "var")
@@ -100,33 +111,55 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    call_command("flush", interactive=False, verbosity=0) if args.db else None
-    call_command("migrate", verbosity=0)
+    from bench.search_http import SHAPES, deep_cursor
     from sessions.filters import SessionFilterSet
-    from sessions.services import export, search
+    from sessions.models import Session
+    from sessions.services import export, paging, search
+    from sessions.services.counting import bounded_count
     from sessions.services.templates import save_template_version
     from tests.factories import DEMO_PATH
 
     import json
 
-    template = save_template_version(json.loads(DEMO_PATH.read_text())).template
-    started = time.perf_counter()
-    seed(template, args.sessions)
-    print(f"seeded {args.sessions:,} sessions (6 fields, ≤5 nodes, 1 conclusion each, over 90 days) in {time.perf_counter() - started:.1f} s"
-          f" on {django.db.connection.vendor}")
-    print(f"{'search':32} {'first page ms':>14} {'count ms':>10} {'matches':>9}")
-    for name, params in SEARCHES.items():
-        filterset = SessionFilterSet(params, queryset=search.search_queryset())
-        assert filterset.is_valid(), filterset.errors
+    call_command("migrate", verbosity=0)
+    if not (args.reuse and Session.objects.count() >= args.sessions):
+        call_command("flush", interactive=False, verbosity=0) if args.db else None
+        template = save_template_version(json.loads(DEMO_PATH.read_text())).template
+        started = time.perf_counter()
+        seed(template, args.sessions)
+        print(f"seeded {args.sessions:,} sessions (6 fields, ≤5 nodes, 1 conclusion each, over 90 days) in "
+              f"{time.perf_counter() - started:.1f} s on {django.db.connection.vendor}")
+    print(f"{Session.objects.count():,} sessions on {django.db.connection.vendor}; one client, {args.repeat} runs each; "
+          f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print("req = the whole window as the API reads it: ids on the index (LIMIT 51), their rows, the bounded count when due; "
+          "count = that count alone (none when the first page holds every match; carried by the cursor after); rows read = Handler_read_*")
+    print(f"{'search':40} {'req p50':>9} {'p95':>7} {'p99':>7} {'cpu':>6} {'count ms':>9} {'count':>16} {'rows read':>10}")
+    for name, params in {**SEARCHES, **SHAPES}.items():
+        params = deep_cursor(params)
+        query = {key: value for key, value in params.items() if key != "cursor"}
+        SessionFilterSet(query, queryset=search.search_queryset()).qs.exists()  # warm caches
 
-        def first_page():
-            page = SessionFilterSet(params, queryset=search.search_queryset()).qs[:50]
-            for session in page:
-                list(session.conclusions.all())
+        def page():
+            return paging.window(SessionFilterSet(query, queryset=search.search_queryset()).qs, params.get("cursor"))
 
-        count = filterset.qs.count()
-        print(f"{name:32} {timed(first_page):14.1f} {timed(lambda: SessionFilterSet(params, queryset=search.search_queryset()).qs.count(), 3):10.1f} {count:9,}")
-    rows = min(args.sessions, export.export_limit())
+        samples, cpu = [], 0.0
+        for _ in range(args.repeat):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            window = page()
+            samples.append((time.perf_counter() - started) * 1000)
+            cpu += time.process_time() - cpu_started
+        before = handler_reads()
+        window = page()
+        examined = format(handler_reads() - before - 1, ",") if before else "-"  # the SHOW itself reads a row
+        qs = SessionFilterSet(query, queryset=search.search_queryset()).qs
+        started = time.perf_counter()
+        bounded_count(qs, seen=len(window.rows)) if "cursor" not in params else None
+        count_ms = (time.perf_counter() - started) * 1000 if "cursor" not in params else 0.0
+        count = window.count  # what the API answers: exact, more_than, estimate or at_least
+        p50, p95, p99 = percentiles(samples)
+        print(f"{name:40} {p50:9.1f} {p95:7.1f} {p99:7.1f} {cpu * 1000 / args.repeat:6.1f} {count_ms:9.1f} "
+              f"{count.kind + ' ' + format(count.value, ','):>16} {examined:>10}")
+    rows = min(Session.objects.count(), export.export_limit())
     started = time.perf_counter()
     lines = sum(1 for _ in export.csv_lines(SessionFilterSet({}, queryset=search.search_queryset()).qs, rows))
     elapsed = time.perf_counter() - started

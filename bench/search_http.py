@@ -31,12 +31,48 @@ SHAPES = {  # the issue's shapes, as API queries
     "q box: a trans_id": {"q": "TX-0012345"},
     "q box: a user id": {"q": "U-001234"},
     "field = value (unselective), page 1": {"field": "channel", "value": "wechat"},
-    "field = value (unselective), page 200": {"field": "channel", "value": "wechat", "page": "200"},
+    "field = value (unselective), page 1000": {"field": "channel", "value": "wechat", "page": "1000"},
     "two fields": {"where": "channel = wechat\nregion = eu"},
     "conclusion + 1 day": {"conclusion": "lost_order", "since": "2024-05-02", "until": "2024-05-03"},
     "conclusion + 90 days": {"conclusion": "lost_order", "since": "2024-05-01", "until": "2024-07-30"},
     "status": {"status": "complete"},
 }
+
+
+def deep_cursor(params: dict) -> dict:
+    """A shape's `page` as the cursor a client following `next` links would hold there (found once, by OFFSET, here
+    in the bench only): the request then reads the rows after it, as the API does for any deep page."""
+    if "page" not in params:
+        return params
+    from sessions.filters import SessionFilterSet
+    from sessions.services import paging, search
+
+    query = {key: value for key, value in params.items() if key != "page"}
+    offset = (int(params["page"]) - 1) * paging.SIZE
+    queryset = SessionFilterSet(query, queryset=search.search_queryset()).qs.order_by("-start_ms", "-id")
+    found = list(queryset.values_list("start_ms", "id")[offset - 1: offset])
+    if not found:  # a small run: fewer matches than that page needs
+        return query
+    start_ms, row_id = found[0]
+    count = paging.window(queryset).count  # the first page's count, which the links carry
+    return query | {"cursor": paging.Cursor("-start_ms", start_ms, row_id, position=offset, count=count).encode()}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (/proc/<pid>/stat), so a figure can be read against the load."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def database_pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and (entry / "comm").exists() and (entry / "comm").read_text().strip() in ("mariadbd", "mysqld", "tidb-server")]
 
 
 def free_port() -> int:
@@ -61,16 +97,20 @@ def get(url: str, token: str) -> float:
 
 
 def rows_examined(params: dict) -> int | None:
-    """Sum of EXPLAIN's `rows` for the first page's query (MySQL/MariaDB), the optimizer's estimate of rows read."""
+    """Sum of EXPLAIN's `rows` for the page's query (MySQL/MariaDB), the optimizer's estimate of rows read."""
     from django.db import connection
 
     from sessions.filters import SessionFilterSet
-    from sessions.services import search
+    from sessions.services import paging, search
 
     if connection.vendor != "mysql":
         return None
-    query = {k: v for k, v in params.items() if k != "page"}
-    qs = SessionFilterSet(query, queryset=search.search_queryset()).qs[:50]
+    query = {k: v for k, v in params.items() if k != "cursor"}
+    qs = SessionFilterSet(query, queryset=search.search_queryset()).qs
+    if "cursor" in params:
+        cursor = paging.Cursor.decode(params["cursor"], qs.model)
+        qs = qs.filter(paging.after("start_ms", True, cursor.value, cursor.id))
+    qs = qs[:51]
     sql, values = qs.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {sql}", values)
@@ -135,15 +175,26 @@ def main() -> None:
                 time.sleep(0.5)
         print(f"{Session.objects.count():,} sessions; {args.clients} clients, {args.requests} requests per shape, "
               f"gunicorn {args.workers} workers × 2 threads")
-        print(f"{'shape':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'EXPLAIN rows':>13}")
+        with ThreadPoolExecutor(args.clients) as pool:  # every worker thread connects and loads its code once first
+            list(pool.map(lambda _: get(base + "?key=none", token), range(4 * args.workers * 2)))
+        print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; CPU columns are ms per request "
+              "of the gunicorn workers and of the database server (their CPU while the shape ran ÷ requests)")
+        print(f"{'shape':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'app cpu':>8} {'db cpu':>7} {'EXPLAIN rows':>13}")
+        from bench.throughput import tree_pids
+
         for name, params in SHAPES.items():
+            params = deep_cursor(params)
             url = base + "?" + urllib.parse.urlencode(params)
             get(url, token)  # warm the workers' connections and caches
+            app, db = tree_pids(server.pid), database_pids()
+            app_cpu, db_cpu = cpu_seconds(app), cpu_seconds(db)
             with ThreadPoolExecutor(args.clients) as pool:
                 samples = list(pool.map(lambda _: get(url, token), range(args.requests)))
+            app_cpu, db_cpu = [(cpu_seconds(pids) - before) * 1000 / args.requests for pids, before in ((app, app_cpu), (db, db_cpu))]
             examined = rows_examined(params)
             print(f"{name:40} {statistics.median(samples):8.1f} {percentile(samples, 0.95):8.1f} {percentile(samples, 0.99):8.1f} "
-                  f"{examined if examined is not None else '-':>13}")
+                  f"{app_cpu:8.1f} {db_cpu:7.1f} {examined if examined is not None else '-':>13}")
+        print(f"load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
         for table, size in table_bytes():
             print(f"  {table:32} {size / 1_048_576:10.1f} MiB")
     finally:

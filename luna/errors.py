@@ -2,7 +2,7 @@
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -12,6 +12,8 @@ def _message(exception: Exception | None) -> str:
         return f"The request body is larger than the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes (LUNA_MAX_BODY_BYTES)."
     if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
         return "The request has too many fields or files."
+    if type(exception) is BadRequest and str(exception):  # raised by a view with a message meant for the user
+        return str(exception)
     return "The request could not be understood."
 
 

@@ -41,11 +41,11 @@ class SessionFilterSet(filters.FilterSet):
                            help_text="Session key, any field value (exact; a trailing * searches by prefix, ORD-10*), or a conclusion code or label.")
     template = filters.CharFilter(method="filter_template", label="Template", help_text="Template name or id.")
     key = filters.CharFilter(method="filter_key", label="Session key", help_text="Exact session key; a trailing * is a prefix.")
-    field = filters.CharFilter(method="filter_field", label="Field",
+    field = filters.CharFilter(method="filter_nothing", label="Field",
                                help_text="A field name the template declares; use with `value`. Unknown names are a 400.")
     value = filters.CharFilter(method="filter_nothing", label="Value", help_text="Field value: exact text, a number, or a prefix with *.")
     where = filters.CharFilter(
-        method="filter_where", label="Conditions",
+        method="filter_nothing", label="Conditions",
         help_text="Field conditions, one per line or repeated: `name OP value` with OP one of = != > >= < <= ^= "
                   "(e.g. `amount_value > 100`, `order_id ^= ORD-10`); all must hold.",
     )
@@ -78,8 +78,19 @@ class SessionFilterSet(filters.FilterSet):
         super().__init__({} if data is None else data, *args, **kwargs)
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        """Lead with the template ids: (template, start_ms) then serves the newest-first order."""
-        return super().filter_queryset(queryset.filter(template_id__in=self.template_ids))
+        """Lead with the template ids: (template, start_ms) then serves the newest-first order. Field conditions
+        (`field`/`value` and `where`) are planned together so the most selective one drives."""
+        queryset = super().filter_queryset(queryset.filter(template_id__in=self.template_ids))
+        wanted = self.field_conditions
+        return queryset.filter(conditions.all_q(self.template_ids, wanted)) if wanted else queryset
+
+    @property
+    def field_conditions(self) -> list[conditions.FieldCondition]:
+        data = self.form.cleaned_data
+        wanted = list(data.get("where") or [])
+        if data.get("field") and (data.get("value") or "").strip():
+            wanted.insert(0, conditions.FieldCondition(data["field"].strip(), "=", data["value"].strip()))
+        return wanted
 
     @property
     def template_ids(self) -> list[int]:
@@ -89,19 +100,10 @@ class SessionFilterSet(filters.FilterSet):
         return qs  # applied in filter_queryset, before every other filter
 
     def filter_key(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(search.key_q(value))
+        return qs.filter(search.key_q(value, self.template_ids))
 
-    def filter_field(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        wanted = self.form.cleaned_data.get("value")
-        return qs.filter(search.field_value_q(self.template_ids, value.strip(), wanted.strip())) if wanted else qs
-
-    def filter_nothing(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs  # `value` is applied together with `field`
-
-    def filter_where(self, qs: QuerySet, name: str, value: list) -> QuerySet:
-        for condition in value:
-            qs = qs.filter(conditions.to_q(self.template_ids, condition))
-        return qs
+    def filter_nothing(self, qs: QuerySet, name: str, value) -> QuerySet:
+        return qs  # `field`/`value` and `where` are planned together in filter_queryset
 
     def filter_conclusion(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(search.conclusion_q(self.template_ids, [value], *self.window))

@@ -32,7 +32,9 @@ def replay_late_events(template_id: int | None = None) -> dict[str, int]:
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def apply_retention() -> dict[str, int]:
-    """Beat entry `apply-retention`: delete what each template's `retention` no longer keeps (batched)."""
+    """Beat entry `apply-retention`: delete what each template's `retention` no longer keeps (whole day partitions
+    on TiDB first, then batched)."""
+    retention.drop_expired_partitions()
     return {t.name: retention.apply_retention(t).sessions for t in AnalysisTemplate.objects.all()}
 
 

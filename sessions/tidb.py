@@ -4,8 +4,7 @@
 construction — and a single BIGINT primary key is clustered on TiDB by default. The child tables (fields, nodes,
 conclusions, rule errors, revisions) and the dead-letter / late queues take an auto-increment id on every insert:
 consecutive ids put every new row on one TiKV region, so on TiDB they become AUTO_RANDOM (random high bits, still
-unique and BIGINT). Time partitioning of luna_session would need the start time in its primary key; retention
-deletes in batches meanwhile (sessions/services/retention.py)."""
+unique and BIGINT). Time partitioning by session start (for retention) is in tidb_partitions.py."""
 from typing import Any
 
 HOT_AUTO_INCREMENT_TABLES = (

@@ -1,7 +1,6 @@
 """Console pages. Declarative: querysets, FilterSets and forms here; logic in services/."""
 from functools import cached_property
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -15,18 +14,17 @@ from .choices import JobAction, Role
 from .filters import DeadLetterFilterSet, SessionFilterSet
 from .forms import SavedSearchForm, TemplateUploadForm
 from .models import AnalysisTemplate, DeadLetter, SavedSearch, Session, TemplateVersion
-from .pagination import BoundedPaginator
+from .pagination import KeysetPageMixin
 from .permissions import RoleRequiredMixin
 from .services import export, job_board, job_control, reports, search, session_page, templates
 
 
-class SessionSearchView(RoleRequiredMixin, FilterView):
+class SessionSearchView(RoleRequiredMixin, KeysetPageMixin, FilterView):
     """Find sessions by key, field values and ranges, conclusion, severity, missing node, status, time range."""
 
     queryset = search.search_queryset()
     filterset_class = SessionFilterSet
     paginate_by = 50
-    paginator_class = BoundedPaginator
     template_name = "sessions/search.html"
 
     def get_context_data(self, **kwargs):
@@ -34,8 +32,15 @@ class SessionSearchView(RoleRequiredMixin, FilterView):
         return super().get_context_data(
             duration_histogram=search.duration_histogram(self.object_list) if valid else None,
             saved_searches=SavedSearch.objects.filter(owner=self.request.user),
-            save_form=SavedSearchForm(initial={"query": self.request.GET.urlencode()}), count_cap=settings.LUNA_COUNT_CAP, **kwargs,
+            save_form=SavedSearchForm(initial={"query": self.search_query()}), **kwargs,
         )
+
+
+    def search_query(self) -> str:
+        """The search's parameters without its page position (a saved search starts at the first page)."""
+        query = self.request.GET.copy()
+        query.pop("cursor", None)
+        return query.urlencode()
 
 
 class SessionExportView(RoleRequiredMixin, View):

@@ -91,3 +91,12 @@ def test_an_oversized_form_gets_the_console_page(demo_template, editor_client, s
     response = editor_client.post(reverse("sessions:template_import"), {"document": "x" * 2000})
     assert response.status_code == 400 and "1000 bytes" in response.content.decode()
     assert '<span class="role">editor</span>' in response.content.decode()
+
+
+@pytest.mark.parametrize("params", [{"conclusion": "z*%gCB"}, {"field": "50%d", "value": "x"}, {"missing": "%s"},
+                                    {"where": "a%(x)s = 1"}, {"where": "%"}])
+def test_a_percent_sign_in_a_refused_name_is_a_400_quoting_it(params, viewer_client):
+    response = viewer_client.get("/api/sessions/", params)
+    assert response.status_code == 400
+    text = next(iter(params.values()))
+    assert text.split()[0] in str(response.json())

@@ -85,8 +85,11 @@ def test_error_pages_keep_the_role_and_the_menu(page, live_server, demo_sessions
     page.goto(f"{live_server.url}/no/such/page/")
     assert page.inner_text(".usermenu summary").strip().endswith("admin")
     assert page.locator("nav.mainnav a:has-text('Jobs')").count() == 1
-    page.goto(f"{live_server.url}/?page=99")
+    page.goto(f"{live_server.url}/templates/no-such-template/")
     assert "Not found" in page.inner_text("main") and "merged" not in page.inner_text("main")
+    page.goto(f"{live_server.url}/?cursor=garbage")
+    assert "start again from the first page" in page.inner_text("main")
+    assert page.inner_text(".usermenu summary").strip().endswith("admin")
 
     page.context.clear_cookies()
     login(page, live_server, "viewer", PASSWORD)

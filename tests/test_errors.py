@@ -22,10 +22,15 @@ def test_a_403_keeps_the_role_badge(viewer_client):
     assert '<span class="role">viewer</span>' in body and "needs the admin role" in body
 
 
-def test_a_search_page_404_does_not_talk_about_merged_sessions(demo_sessions, viewer_client):
-    response = viewer_client.get(reverse("sessions:search"), {"page": 99})
+def test_a_404_other_than_a_session_does_not_talk_about_merged_sessions(demo_sessions, viewer_client):
+    response = viewer_client.get(reverse("sessions:template", args=["no-such-template"]))
     assert response.status_code == 404
     assert "merged" not in response.content.decode() and '<span class="role">viewer</span>' in response.content.decode()
+
+
+def test_a_search_page_with_a_cursor_it_did_not_make_says_so_in_a_400(demo_sessions, viewer_client):
+    response = viewer_client.get(reverse("sessions:search"), {"cursor": "garbage"})
+    assert response.status_code == 400 and "start again from the first page" in response.content.decode()
 
 
 def test_a_missing_session_mentions_merging(demo_sessions, viewer_client):

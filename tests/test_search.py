@@ -1,5 +1,7 @@
 """SessionFilterSet: the one search definition behind the console page and GET /api/sessions/."""
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sessions.filters import DeadLetterFilterSet, SessionFilterSet
@@ -239,16 +241,27 @@ def test_any_parameters_give_results_or_form_errors_never_an_exception(demo_sess
         assert filterset.errors
 
 
-def test_counts_stop_at_the_cap_and_say_more(demo_sessions, viewer_client, settings):
-    """No exact COUNT over millions: lists count up to LUNA_COUNT_CAP and say 'more than'."""
+def test_counts_stop_at_the_cap_and_say_more(demo_sessions, viewer_client, settings, monkeypatch):
+    """No exact COUNT over millions: a full page counts up to LUNA_COUNT_CAP and says 'more than'; a page that holds
+    every match is counted from its own rows."""
+    from sessions.pagination import KeysetPagination
+    from sessions.views import SessionSearchView
+
+    monkeypatch.setattr(KeysetPagination, "page_size", 1)
+    monkeypatch.setattr(SessionSearchView, "paginate_by", 1)
     settings.LUNA_COUNT_CAP = 2
     page = viewer_client.get("/").content.decode()
     assert "more than 2 sessions" in page
     body = viewer_client.get("/api/sessions/").json()
-    assert body["count"] == 2 and body["count_capped"] is True
+    assert (body["count"], body["count_kind"], body["count_capped"]) == (2, "more_than", True)
     settings.LUNA_COUNT_CAP = 1000
     body = viewer_client.get("/api/sessions/").json()
-    assert body["count"] == len(demo_sessions) and body["count_capped"] is False
+    assert (body["count"], body["count_kind"], body["count_capped"]) == (len(demo_sessions), "exact", False)
+    monkeypatch.setattr(KeysetPagination, "page_size", 50)
+    with CaptureQueriesContext(connection) as queries:
+        body = viewer_client.get("/api/sessions/").json()
+    assert (body["count"], body["count_kind"]) == (len(demo_sessions), "exact")
+    assert not any("COUNT(" in query["sql"] for query in queries.captured_queries)
 
 
 def test_a_conclusion_in_a_time_window_reads_only_that_window_of_the_conclusion_index(demo_template):
@@ -265,7 +278,7 @@ def test_a_conclusion_in_a_time_window_reads_only_that_window_of_the_conclusion_
 @pytest.mark.parametrize("params", [{"field": "channel", "value": "alipay"}, {"where": "amount_value > 10"},
                                     {"where": "channel != wechat"}, {"where": "order_id ^= ORD-10"}])
 def test_both_plans_of_a_field_condition_find_the_same_sessions(demo_sessions, monkeypatch, params):
-    """Few matches are collected on the field index (semi-join); many are probed per session (EXISTS)."""
+    """Few matches are collected on the field index (semi-join); many are probed per session (a LIMIT 1 subquery)."""
     from sessions.filters import SessionFilterSet
     from sessions.services import search
 
@@ -275,7 +288,30 @@ def test_both_plans_of_a_field_condition_find_the_same_sessions(demo_sessions, m
     collected = found()
     monkeypatch.setattr(search, "UNSELECTIVE", 0)
     probed_sql = str(SessionFilterSet(params, queryset=search.search_queryset()).qs.query)
-    assert found() == collected and "EXISTS" in probed_sql
+    assert found() == collected and ("LIMIT 1) IS NOT NULL" in probed_sql or "NOT EXISTS" in probed_sql)
+
+
+def test_the_most_selective_of_several_conditions_drives_and_the_others_probe(demo_sessions, monkeypatch):
+    from sessions.services import search
+
+    params = {"where": "channel = alipay\norder_id = ORD-1001", "field": "region", "value": "eu"}
+    everyone = set(SessionFilterSet(params, queryset=search.search_queryset()).qs.values_list("pk", flat=True))
+    monkeypatch.setattr(search, "UNSELECTIVE", 1)  # order_id matches one row: it drives; the others probe
+    qs = SessionFilterSet(params, queryset=search.search_queryset()).qs
+    sql = str(qs.query)
+    assert set(qs.values_list("pk", flat=True)) == everyone
+    driver = sql[sql.index("`id` IN (SELECT"):sql.index("= (`luna_session`.`id`)")]  # up to the first probe
+    assert sql.count("LIMIT 1) IS NOT NULL") == 2 and "ORD-1001" in driver and sql.count("ORD-1001") == 1
+
+
+def test_both_plans_of_a_conclusion_find_the_same_sessions(demo_sessions, monkeypatch):
+    from sessions.services import search
+
+    params = {"conclusion": "lost_order", "since": "2024-01-01"}
+    collected = sorted(SessionFilterSet(params, queryset=search.search_queryset()).qs.values_list("pk", flat=True))
+    monkeypatch.setattr(search, "UNSELECTIVE", 0)
+    qs = SessionFilterSet(params, queryset=search.search_queryset()).qs
+    assert sorted(qs.values_list("pk", flat=True)) == collected and collected and "IS NOT NULL" in str(qs.query)
 
 
 def test_the_search_page_shows_a_duration_histogram_of_its_result_set(demo_sessions, viewer_client):
@@ -283,7 +319,7 @@ def test_the_search_page_shows_a_duration_histogram_of_its_result_set(demo_sessi
 
     response = viewer_client.get("/", {"conclusion": "delivered"})
     histogram = response.context["duration_histogram"]
-    matches = response.context["page_obj"].paginator.count
+    matches = response.context["page_obj"].count.value
     assert sum(histogram["counts"]) == histogram["sampled"] == matches > 0 and not histogram["capped"]
     assert histogram["edges_ms"] == sorted(histogram["edges_ms"]) and len(histogram["edges_ms"]) == len(histogram["counts"]) + 1
     assert 'id="duration-histogram-data"' in response.content.decode()
@@ -291,15 +327,45 @@ def test_the_search_page_shows_a_duration_histogram_of_its_result_set(demo_sessi
 
 
 def test_histogram_bins_hold_every_duration_once():
-    class Durations(list):
-        def order_by(self):
-            return self
+    from sessions.services.search import histogram_of
 
-        def values_list(self, *args, **kwargs):
-            return self
-
-    from sessions.services.search import duration_histogram
-
-    sample = Durations([0, 0, 5, 900, 1_000, 60_000, 3_600_000, 3_600_000])
-    result = duration_histogram(sample, bins=6)
+    sample = [0, 0, 5, 900, 1_000, 60_000, 3_600_000, 3_600_000]
+    result = histogram_of(sample, bins=6)
     assert sum(result["counts"]) == len(sample) and result["counts"][0] >= 2
+
+
+def test_a_histogram_too_slow_for_the_time_limit_falls_back_to_a_small_sample(demo_sessions, monkeypatch):
+    from sessions.services import counting, search
+
+    real, asked = counting.limited_rows, []
+
+    def slow_for_big_samples(queryset, *args):
+        asked.append(queryset.query.high_mark)
+        return None if queryset.query.high_mark > 500 else real(queryset, *args)
+
+    monkeypatch.setattr(counting, "limited_rows", slow_for_big_samples)
+    histogram = search.duration_histogram(search.search_queryset())
+    assert asked == [10_000, 500] and histogram["sampled"] == len(demo_sessions) and not histogram["capped"]
+    monkeypatch.setattr(counting, "limited_rows", lambda *args: None)
+    assert search.duration_histogram(search.search_queryset()) == {"edges_ms": [], "counts": [], "sampled": 0, "capped": True}
+
+
+def test_a_key_prefix_few_keys_have_is_collected_first_and_a_common_one_stays_a_like(demo_sessions, monkeypatch):
+    from sessions.services import search
+
+    everyone = sorted(SessionFilterSet({"key": "ORD-100*"}, queryset=search_queryset()).qs.values_list("pk", flat=True))
+    collected = SessionFilterSet({"key": "ORD-100*"}, queryset=search_queryset()).qs
+    assert "IN (SELECT U0.`id`" in str(collected.query).split("ORDER BY")[0] and everyone
+    monkeypatch.setattr(search, "UNSELECTIVE", 0)
+    walked = SessionFilterSet({"key": "ORD-100*"}, queryset=search_queryset()).qs
+    assert "LIKE" in str(walked.query) and sorted(walked.values_list("pk", flat=True)) == everyone
+
+
+def test_prefixes_stay_case_sensitive_and_give_the_index_a_plain_like(demo_sessions):
+    from sessions.services import search
+
+    qs = SessionFilterSet({"key": "ORD-100*"}, queryset=search_queryset()).qs
+    assert qs.exists() and not SessionFilterSet({"key": "ord-100*"}, queryset=search_queryset()).qs.exists()
+    sql = str(search_queryset().filter(search.starts_with("session_key", "ORD")).query)
+    if connection.vendor == "mysql":
+        assert "LIKE ORD%" in sql and "LIKE BINARY ORD%" in sql

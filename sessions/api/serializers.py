@@ -37,6 +37,17 @@ class SessionListSerializer(serializers.ModelSerializer):
             "completeness", "primary_conclusion", "conclusions", "split", "prev_id", "next_id",
         ]
 
+    # Read straight from the instance: the generic path (a field object, get_attribute and to_representation per
+    # column, a nested serializer per row) cost ~0.8 ms of CPU a row, most of a search request's Python time.
+    PLAIN = ("id", "session_key", "start_ms", "end_ms", "duration_ms", "status", "revision", "completeness",
+             "primary_conclusion", "split", "prev_id", "next_id")
+
+    def to_representation(self, obj: Session) -> dict[str, Any]:
+        row = {name: getattr(obj, name) for name in self.PLAIN}
+        row.update(template=obj.template.name, start=iso_ms(obj.start_ms), end=iso_ms(obj.end_ms),
+                   conclusions=[{"name": c.name, "label": c.label, "severity": c.severity} for c in obj.conclusions.all()])
+        return {name: row[name] for name in self.Meta.fields}
+
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_start(self, obj: Session) -> str | None:
         return iso_ms(obj.start_ms)
@@ -103,6 +114,7 @@ class SessionDetailSerializer(SessionListSerializer):
     values = serializers.SerializerMethodField()
     rule_errors = RuleErrorSerializer(many=True, read_only=True)
     revisions = serializers.SerializerMethodField()
+    to_representation = serializers.ModelSerializer.to_representation  # one row: the generic path is fine
 
     class Meta(SessionListSerializer.Meta):
         fields = [*SessionListSerializer.Meta.fields, "template_version", "updated_ms", "nodes", "fields", "values",

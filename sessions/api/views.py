@@ -16,6 +16,7 @@ from .. import tasks
 from ..choices import JobAction, Role
 from ..filters import DeadLetterFilterSet, JobRunFilterSet, SessionFilterSet
 from ..models import AnalysisTemplate, DeadLetter, JobRun, TemplateVersion
+from ..pagination import KeysetPagination
 from ..permissions import HasRole
 from ..services import job_board, reports, search, templates
 from . import serializers
@@ -41,6 +42,7 @@ class SessionViewSet(RoleViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = search.search_queryset()
     filterset_class = SessionFilterSet
+    pagination_class = KeysetPagination
     serializer_class = serializers.SessionListSerializer
     action_serializers = {"retrieve": serializers.SessionDetailSerializer}
 

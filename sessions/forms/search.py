@@ -66,6 +66,12 @@ class LinesTextarea(forms.Textarea):
         return "\n".join(getlist(name)) if getlist else data.get(name)
 
 
+def _invalid(message: str) -> ValidationError:
+    """A message quoting user text as a parameter: a `%` in it (conclusion=50%) must not be read as a format
+    directive by whoever renders the error (django-filter's API errors format every message; a 500 otherwise)."""
+    return ValidationError("%(message)s", params={"message": message})
+
+
 def _known(kind: str, names: list[str]) -> str:
     shown = ", ".join(names[:30]) + (" …" if len(names) > 30 else "")
     return f"known {kind}: {shown}" if names else f"this template declares no {kind}"
@@ -105,7 +111,7 @@ class SessionSearchForm(forms.Form):
     def clean_field(self) -> str:
         name = (self.cleaned_data.get("field") or "").strip()
         if name and name not in self.catalog.fields:
-            raise ValidationError(f"Unknown field {name!r}; {_known('fields', self.catalog.field_names())}.")
+            raise _invalid(f"Unknown field {name!r}; {_known('fields', self.catalog.field_names())}.")
         return name
 
     def clean_conclusion(self) -> str:
@@ -115,23 +121,23 @@ class SessionSearchForm(forms.Form):
         code = self.catalog.resolve_conclusion(text)
         if code is None:
             labels = [f"{item.label} ({item.name})" for item in self.catalog.conclusion_list()]
-            raise ValidationError(f"Unknown conclusion {text!r}; {_known('conclusions', labels)}.")
+            raise _invalid(f"Unknown conclusion {text!r}; {_known('conclusions', labels)}.")
         return code
 
     def clean_missing(self) -> str:
         node = (self.cleaned_data.get("missing") or "").strip()
         if node and node not in self.catalog.nodes:
-            raise ValidationError(f"Unknown node {node!r}; {_known('nodes', self.catalog.node_names())}.")
+            raise _invalid(f"Unknown node {node!r}; {_known('nodes', self.catalog.node_names())}.")
         return node
 
     def clean_where(self) -> list[conditions.FieldCondition]:
         try:
             parsed = conditions.parse(self.cleaned_data.get("where") or "")
         except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+            raise _invalid(str(exc)) from None
         unknown = sorted({item.name for item in parsed} - self.catalog.fields) if parsed else []
         if unknown:
-            raise ValidationError(f"Unknown field {', '.join(map(repr, unknown))}; {_known('fields', self.catalog.field_names())}.")
+            raise _invalid(f"Unknown field {', '.join(map(repr, unknown))}; {_known('fields', self.catalog.field_names())}.")
         return parsed
 
     def clean(self):

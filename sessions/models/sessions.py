@@ -13,7 +13,9 @@ class Session(models.Model):
     """One session: core columns for the fixed filters; the id is a hash of (template, key, first event)."""
 
     id = models.BigIntegerField(primary_key=True)
-    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="sessions", db_constraint=False)
+    # No single-column FK indexes here or in the child tables: each composite index below leads with the column
+    # (1 M sessions: 230 MiB of duplicate field-table indexes, written on every insert, read by nothing).
+    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="sessions", db_constraint=False, db_index=False)
     session_key = models.CharField(max_length=191)
     start_ms = models.BigIntegerField(help_text="First baseline event time, epoch ms (UTC).")
     end_ms = models.BigIntegerField(help_text="Last event time, epoch ms (UTC).")
@@ -46,8 +48,8 @@ class Session(models.Model):
 class SessionField(models.Model):
     """One extracted or computed field of a session (column-to-row): adding a field is DML, not DDL."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="fields", db_constraint=False)
-    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="fields", db_constraint=False, db_index=False)
+    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     name = models.CharField(max_length=100)
     str_value = models.CharField(max_length=191, null=True, blank=True)
     num_value = models.FloatField(null=True, blank=True)
@@ -71,7 +73,7 @@ class SessionField(models.Model):
 class SessionNode(models.Model):
     """One event attached to a node of the behaviour tree, with its raw record."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="nodes", db_constraint=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="nodes", db_constraint=False, db_index=False)
     node = models.CharField(max_length=100)
     seq = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=100)
@@ -89,8 +91,8 @@ class SessionNode(models.Model):
 class SessionConclusion(models.Model):
     """A conclusion rule that holds for the session at its current revision."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="conclusions", db_constraint=False)
-    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="conclusions", db_constraint=False, db_index=False)
+    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     name = models.CharField(max_length=100)
     label = models.CharField(max_length=200)
     severity = models.CharField(max_length=16, choices=Severity.choices)
@@ -100,15 +102,15 @@ class SessionConclusion(models.Model):
         db_table = "luna_session_conclusion"
         indexes = [
             models.Index(fields=["template", "name", "start_ms"], name="luna_concl_name_idx"),
-            models.Index(fields=["session"], name="luna_concl_session_idx"),
+            models.Index(fields=["session", "name"], name="luna_concl_session_name_idx"),  # the per-session probe (search)
         ]
 
 
 class SessionRuleError(models.Model):
     """A field or conclusion rule that failed on this session's data: its value is null, the reason is kept."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="rule_errors", db_constraint=False)
-    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="rule_errors", db_constraint=False, db_index=False)
+    template = models.ForeignKey(AnalysisTemplate, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     rule = models.CharField(max_length=200, help_text="e.g. fields.amount.expr or conclusions.lost_order.when")
     message = models.CharField(max_length=500)
     start_ms = models.BigIntegerField(help_text="Copied from the session so the per-rule counts need no join.")

@@ -52,13 +52,27 @@ def parse(text: str) -> list[FieldCondition]:
     return conditions
 
 
+def row_match(condition: FieldCondition) -> Q:
+    """The field rows a condition looks for (for `!=`, the rows a matching session must not have)."""
+    op, value = condition.op, condition.value
+    if op in ("=", "!="):
+        return search.value_match(value)
+    if op == "^=":
+        return search.starts_with("str_value", value)
+    return Q(**{f"num_value__{_NUMERIC[op]}": search.as_number(value)})
+
+
+def all_q(template_ids: list[int], conditions: list[FieldCondition]) -> Q:
+    """Sessions meeting every condition, planned together: the most selective positive condition drives, the others
+    probe each candidate (search.all_fields_q); `!=` is always a per-session NOT EXISTS probe."""
+    positive = [(item.name, row_match(item)) for item in conditions if item.op != "!="]
+    result = search.all_fields_q(template_ids, positive)
+    for item in conditions:
+        if item.op == "!=":
+            result &= ~search.probe_q(item.name, row_match(item))
+    return result
+
+
 def to_q(template_ids: list[int], condition: FieldCondition) -> Q:
     """The sessions matching one condition."""
-    name, op, value = condition.name, condition.op, condition.value
-    if op == "=":
-        return search.field_value_q(template_ids, name, value)
-    if op == "!=":
-        return ~search.field_value_q(template_ids, name, value)
-    if op == "^=":
-        return search.fields_q(template_ids, name, Q(str_value__startswith=value))
-    return search.fields_q(template_ids, name, Q(**{f"num_value__{_NUMERIC[op]}": search.as_number(value)}))
+    return all_q(template_ids, [condition])

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 
 from jobs.sessionize.logic.durations import parse_duration_ms
 
 from ..models import AnalysisTemplate, DeadLetter, Session, SessionConclusion, SessionField, SessionNode
-from . import reports
+from . import counting, reports
 from .catalog import catalog
 
 # The q box materialises matching session ids; an order id or trans_id matches a handful, this is a guard.
@@ -80,52 +81,104 @@ def prefix_of(text: str) -> str | None:
     return text[:-1] if text.endswith("*") and len(text) > 1 else None
 
 
-def key_q(text: str) -> Q:
-    """The session key exactly, or by prefix with a trailing star."""
+UNSELECTIVE = 2000  # matches beyond which a condition is probed per session (or left to the index walk) instead of collected first
+
+
+def starts_with(field: str, prefix: str) -> Q:
+    """`field` begins with `prefix`, case-sensitively, on an index range whatever the column's collation. Django's
+    startswith is `LIKE BINARY` on MySQL/MariaDB, which cannot range-scan a case-insensitive column (the default
+    utf8mb4_general_ci that `CREATE DATABASE … CHARACTER SET utf8mb4` gives): ORD-00123* read 1 M key index entries.
+    The plain LIKE (istartswith) supplies the range, the binary one keeps the match exact."""
+    return Q(**{f"{field}__istartswith": prefix}) & Q(**{f"{field}__startswith": prefix})
+
+
+def key_q(text: str, template_ids: list[int] | None = None) -> Q:
+    """The session key exactly, or by prefix with a trailing star. A prefix that few keys have (ORD-00123*: 100 of
+    1 M) is a semi-join on the (template, key) index, which MariaDB reads first and sorts (11 ms): as a LIKE — or
+    even as a literal list of those ids — next to the newest-first order it walked the start index instead, through
+    every newer session (2.5–5.5 s). A prefix most keys have stays a LIKE, which that walk satisfies quickly."""
     prefix = prefix_of(text)
-    return Q(session_key__startswith=prefix) if prefix is not None else Q(session_key=text.strip())
+    if prefix is None:
+        return Q(session_key=text.strip())
+    if template_ids is not None:
+        keys = Session.objects.filter(starts_with("session_key", prefix), template_id__in=template_ids)
+        if keys.order_by()[: UNSELECTIVE + 1].count() <= UNSELECTIVE:
+            return Q(id__in=keys.order_by().values("id"))
+    return starts_with("session_key", prefix)
+
+
+def value_match(value: str) -> Q:
+    """A field row whose value is `value` as text or (when the value is numeric) as a number; `v*` is a prefix."""
+    prefix = prefix_of(value)
+    if prefix is not None:
+        return starts_with("str_value", prefix)
+    match = Q(str_value=value)
+    number = as_number(value)
+    return match | Q(num_value=number) if number is not None else match
 
 
 def field_value_q(template_ids: list[int], name: str, value: str) -> Q:
-    """Sessions having field `name` = `value`, as text or (when the value is numeric) as a number; `v*` is a prefix."""
-    prefix = prefix_of(value)
-    if prefix is not None:
-        match = Q(str_value__startswith=prefix)
-    else:
-        match = Q(str_value=value)
-        number = as_number(value)
-        if number is not None:
-            match |= Q(num_value=number)
-    return fields_q(template_ids, name, match)
-
-
-UNSELECTIVE = 2000  # field matches beyond which a condition is probed per session instead of collected first
+    """Sessions having field `name` = `value` (see value_match)."""
+    return fields_q(template_ids, name, value_match(value))
 
 
 def fields_q(template_ids: list[int], name: str, match: Q) -> Q:
-    """Sessions with a row of field `name` matching `match`, in the plan that suits how many rows match.
+    """Sessions with a row of field `name` matching `match` (all_fields_q with one condition)."""
+    return all_fields_q(template_ids, [(name, match)])
 
-    Few matches (an id): collect them on the covering (template, name, value, session) index — a semi-join.
-    Many (channel = wechat, 40 % of the sessions): a semi-join materialises every match before the newest-first
-    page; probing each session newest first on (session, name) stops after the page instead. Measured at 1 M sessions
-    on MariaDB: first page 0.42 s → 0.01 s, bounded count 0.81 s → 0.51 s; the probe for a single id would walk
-    everything (15 s), hence the choice, made by counting at most UNSELECTIVE + 1 index entries (~10 ms)."""
-    rows = SessionField.objects.filter(match, template_id__in=template_ids, name=name)
-    if rows[: UNSELECTIVE + 1].count() > UNSELECTIVE:
-        return Q(Exists(SessionField.objects.filter(match, session_id=OuterRef("id"), name=name)))
-    return Q(id__in=rows.values("session_id"))
+
+def probe(rows: QuerySet) -> Q:
+    """Sessions having one of these child rows (filtered on `session_id=OuterRef("id")`), asked per session in the
+    outer order — one (session, …) index probe each, stopping with the page. Written as a scalar `(SELECT id … LIMIT 1)
+    IS NOT NULL`, not EXISTS: MariaDB turns EXISTS into a semi-join it may materialise (the whole conclusion table,
+    0.4–0.8 s at 1 M sessions) because its cost model ignores the LIMIT."""
+    return Q(IsNull(Subquery(rows.values("pk")[:1]), False))
+
+
+def probe_q(name: str, match: Q) -> Q:
+    """Per session, newest first: does it have a row of `name` matching? One (session, name) index probe each."""
+    return probe(SessionField.objects.filter(match, session_id=OuterRef("id"), name=name))
+
+
+def all_fields_q(template_ids: list[int], wanted: list[tuple[str, Q]]) -> Q:
+    """Sessions with a matching row for every (field name, row match), in the plan that suits how many rows match.
+
+    The most selective condition drives: when it matches few rows (an id), they are collected on the covering
+    (template, name, value, session) index — a semi-join — and every other condition probes just those sessions with
+    EXISTS. When even the most selective matches many (channel = wechat AND region = eu), a semi-join would
+    materialise every match before the newest-first page, so all of them probe session by session and the page stops
+    after its rows. Selectivity is read by counting at most UNSELECTIVE + 1 index entries per condition (~ms each).
+    Measured at 1 M sessions on MariaDB: one unselective field 0.42 s → 0.01 s for the page; the probe alone for a
+    single id would walk everything (15 s), hence the choice."""
+    if not wanted:
+        return Q()
+    rows = [SessionField.objects.filter(match, template_id__in=template_ids, name=name) for name, match in wanted]
+    sizes = [candidates[: UNSELECTIVE + 1].count() for candidates in rows]
+    driver = min(range(len(wanted)), key=sizes.__getitem__)
+    if sizes[driver] > UNSELECTIVE:
+        driver = None
+    result = Q(id__in=rows[driver].values("session_id")) if driver is not None else Q()
+    for index, (name, match) in enumerate(wanted):
+        if index != driver:
+            result &= probe_q(name, match)
+    return result
 
 
 def conclusion_q(template_ids: list[int], names: Iterable[str], since_ms: int | None = None, until_ms: int | None = None) -> Q:
     """Sessions for which one of these rules holds (the primary conclusion is always among them). No `OR
     primary_conclusion IN …`: that OR kept MariaDB off the conclusion index (122 ms vs 0.6 ms for a day, measured).
     The search's time window is applied inside too, on the copied start time, so (template, name, start_ms) reads
-    only that day's entries instead of every session the rule ever held for."""
-    holding = SessionConclusion.objects.filter(template_id__in=template_ids, name__in=list(names))
+    only that day's entries instead of every session the rule ever held for. Like field conditions, a rule that holds
+    for many sessions in the window (lost_order over 90 days: 49,860 at 1 M sessions) is probed per session newest
+    first instead: the semi-join materialised and sorted them all (0.7–1.6 s) before the first page."""
+    names = list(names)
+    holding = SessionConclusion.objects.filter(template_id__in=template_ids, name__in=names)
     if since_ms is not None:
         holding = holding.filter(start_ms__gte=since_ms)
     if until_ms is not None:
         holding = holding.filter(start_ms__lt=until_ms)
+    if holding[: UNSELECTIVE + 1].count() > UNSELECTIVE:
+        return probe(SessionConclusion.objects.filter(session_id=OuterRef("id"), name__in=names))
     return Q(id__in=holding.values("session_id"))
 
 
@@ -143,13 +196,13 @@ def q_box_q(template_ids: list[int], text: str, names: list[str] | None = None) 
     text = text.strip()
     prefix = prefix_of(text)
     names = catalog(template_ids).field_names() if names is None else names
-    value = Q(str_value__startswith=prefix) if prefix is not None else Q(str_value=text)
+    value = starts_with("str_value", prefix) if prefix is not None else Q(str_value=text)
     session_ids = list(
         SessionField.objects.filter(value, template_id__in=template_ids, name__in=names)
         .values_list("session_id", flat=True)
         .distinct()[:Q_BOX_LIMIT]
     ) if names else []
-    return key_q(text) | Q(id__in=session_ids)
+    return key_q(text, template_ids) | Q(id__in=session_ids)
 
 
 @dataclass
@@ -183,18 +236,27 @@ def dead_letter_groups(template: AnalysisTemplate, details_per_group: int = 20) 
     return sorted(groups.values(), key=lambda group: (-group.count, group.source, group.kind))
 
 
-HISTOGRAM_SAMPLE = 10_000  # durations read for the search page's histogram (one bounded query)
+HISTOGRAM_SAMPLES = (10_000, 500)  # durations read for the search page's histogram: the first size that fits in time
 
 
 def duration_histogram(queryset: QuerySet, bins: int = 24) -> dict[str, Any]:
-    """The result set's durations in log-spaced bins (durations span ms to hours). Reads at most HISTOGRAM_SAMPLE
-    rows, unordered, so it costs one bounded index read whatever the result size; `sampled` says how many."""
-    durations = sorted(queryset.order_by().values_list("duration_ms", flat=True)[:HISTOGRAM_SAMPLE])
+    """The result set's durations in log-spaced bins (durations span ms to hours), from at most 10,000 rows read
+    unordered under the statement time limit; when that is too slow (an unselective search probed session by
+    session needs ~25,000 probes for 10,000 matches), from 500; `sampled` says how many."""
+    for sample in HISTOGRAM_SAMPLES:
+        rows = counting.limited_rows(queryset.order_by().values_list("duration_ms")[:sample])
+        if rows is not None:
+            return histogram_of(sorted(duration for duration, in rows), bins, capped=len(rows) == sample)
+    return histogram_of([], bins, capped=True)
+
+
+def histogram_of(durations: list[int], bins: int = 24, capped: bool = False) -> dict[str, Any]:
+    """Sorted durations → log-spaced bins: edges_ms, counts, sampled, capped."""
     if not durations:
-        return {"edges_ms": [], "counts": [], "sampled": 0, "capped": False}
+        return {"edges_ms": [], "counts": [], "sampled": 0, "capped": capped}
     low, high = max(1, durations[0]), max(durations[-1], 1) + 1
     steps = bins if high > low else 1
     edges = sorted({round(low * (high / low) ** (i / steps)) for i in range(steps + 1)})
     counts = [bisect.bisect_left(durations, upper) - bisect.bisect_left(durations, lower) for lower, upper in zip(edges, edges[1:])]
     counts[0] += bisect.bisect_left(durations, edges[0])  # zero-length sessions go in the first bin
-    return {"edges_ms": edges, "counts": counts, "sampled": len(durations), "capped": len(durations) == HISTOGRAM_SAMPLE}
+    return {"edges_ms": edges, "counts": counts, "sampled": len(durations), "capped": capped}

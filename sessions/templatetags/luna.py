@@ -116,5 +116,5 @@ def sort_header(context: template.Context, key: str, label: str, css: str = "") 
     current = context["request"].GET.get("ordering", "")
     wanted = f"-{key}" if current == key else key
     arrow = "▲" if current == key else "▼" if current == f"-{key}" else ""
-    return {"href": query_with(context, ordering=wanted, page=None), "label": label, "arrow": arrow, "css": css,
+    return {"href": query_with(context, ordering=wanted, page=None, cursor=None), "label": label, "arrow": arrow, "css": css,
             "sorted": "ascending" if current == key else "descending" if current == f"-{key}" else "none"}
