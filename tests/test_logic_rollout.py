@@ -8,6 +8,8 @@ from jobs.sessionize.logic.rollout import restart_reasons
 from tests.factories import DEMO_PATH
 
 DEMO = json.loads(DEMO_PATH.read_text())
+CLASSIFICATION = ("the node classification changed (nodes, their sources, order, `when` rules or join fields are compiled "
+                  "into the job's SQL)")
 
 
 def changed(mutate) -> dict:
@@ -18,13 +20,13 @@ def changed(mutate) -> dict:
 
 @pytest.mark.parametrize("mutate", [
     lambda d: d["conclusions"].append({"name": "big", "when": "has(order) && order.amount > 100", "severity": "low"}),
-    lambda d: d["nodes"][1].update(when="event == 'pay_page_shown'"),
+    lambda d: d["nodes"][5].update(many=False, label="Delivered", parent="callback"),
     lambda d: d["nodes"][4]["join"].update(upper="+1h"),
     lambda d: d["session"].update(gap="10m", timeout="5s", complete_when=["order", "verified"]),
     lambda d: d["fields"].pop(),
     lambda d: d.update(description="new words", dimensions=["channel"]),
     lambda d: d["session"].update(out_of_orderness="30000ms"),  # the same bound, spelled differently
-], ids=["conclusion", "node-rule", "join-bound", "session-timing", "field", "description", "same-bound"])
+], ids=["conclusion", "node-shape", "join-bound", "session-timing", "field", "description", "same-bound"])
 def test_rules_and_timings_are_hot_updatable(mutate):
     assert restart_reasons(DEMO, changed(mutate)) == []
 
@@ -37,7 +39,10 @@ def test_rules_and_timings_are_hot_updatable(mutate):
     (lambda d: d["sources"][2].update(location="elsewhere"), "source 'channel' changed its location"),
     (lambda d: d["session"].update(key="trans_id"), "the session key changed from 'order_id' to 'trans_id'"),
     (lambda d: d["session"].update(out_of_orderness="1m"), "out_of_orderness changed (it is the sources' watermark bound)"),
-], ids=["source-added", "source-removed", "fields", "time", "location", "key", "watermark"])
+    (lambda d: d["nodes"][1].update(when="event == 'pay_page_shown'"), CLASSIFICATION),
+    (lambda d: d["nodes"].append({"name": "refund", "source": "billing", "parent": "order", "when": "type == 'refund'"}), CLASSIFICATION),
+    (lambda d: d["nodes"][4]["join"].update(on="order_id"), CLASSIFICATION),
+], ids=["source-added", "source-removed", "fields", "time", "location", "key", "watermark", "node-rule", "node-added", "join-field"])
 def test_shape_changes_need_a_restart_and_say_which(mutate, reason):
     assert restart_reasons(DEMO, changed(mutate)) == [reason]
 

@@ -72,7 +72,8 @@ class AssembleRevisions(FollowsTemplate, BroadcastProcessFunction):
             yield Rejection("(job)", header, header, "jvm")
             return
         try:
-            yield from decode(self.template_for(ctx), header, session_key, unpack_payloads(payloads))
+            template = self.template_for(ctx)
+            yield from decode(template, header, session_key, unpack_payloads(payloads, template))
         except Exception as exc:  # the revision becomes a dead letter, never a failed job
             yield job_error({"session_key": session_key, "header": header[:1000]}, exc, "AssembleRevisions")
 

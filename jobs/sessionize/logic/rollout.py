@@ -2,9 +2,11 @@
 
 A saved version reaches the running job through its broadcast control stream when the job's *shape* is
 unchanged: the sources (their SQL tables, watermarks and parsing), the session key (the keyBy) and the
-out-of-orderness bound (the sources' WATERMARK clause). Everything else — nodes and their rules, join
-bounds, gap, timeout, completion, fields, conclusions, dimensions — is read by the Python functions from the
-template they hold, so a new version swaps in between two records.
+out-of-orderness bound (the sources' WATERMARK clause), and the node classification the job compiled into its
+SQL (jobs/sessionize/sql_classify.py: which nodes each source has, in order, their `when` rules and join fields).
+Everything else — join bounds, gap, timeout, completion, `many`, parents, labels, fields, conclusions,
+dimensions — is read by the running functions from the template they hold, so a new version swaps in between
+two records.
 """
 from typing import Any
 
@@ -33,4 +35,13 @@ def restart_reasons(running: dict[str, Any], saved: dict[str, Any]) -> list[str]
     bounds = [parse_duration_ms(s.get("out_of_orderness") or DEFAULT_OUT_OF_ORDERNESS) for s in (session_before, session_after)]
     if bounds[0] != bounds[1]:
         reasons.append("out_of_orderness changed (it is the sources' watermark bound)")
+    if _classification(running) != _classification(saved):
+        reasons.append("the node classification changed (nodes, their sources, order, `when` rules or join fields are "
+                       "compiled into the job's SQL)")
     return reasons
+
+
+def _classification(document: dict[str, Any]) -> list[tuple]:
+    """What sql_classify compiles of the nodes: per node in declaration order its name, source, rule and join field."""
+    return [(node.get("name"), node.get("source"), node.get("when") or None, (node.get("join") or {}).get("on"))
+            for node in document.get("nodes", [])]
