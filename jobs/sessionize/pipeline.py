@@ -23,8 +23,8 @@ from pyflink.table import StreamTableEnvironment
 from pyflink.util.java_utils import to_jarray
 
 from .config import JobConfig
-from .functions import (PICKLED, REJECTED, TEMPLATE_UPDATES, CorrelateSessions, EventTime, ParseLine, RouteSupplements,
-                        SinkPartition, WriteBatches)
+from .functions import (PICKLED, REJECTED, SINK_BYTES, TEMPLATE_UPDATES, CorrelateSessions, EventTime, ParseLine,
+                        RouteSupplements, SinkPartition, WriteBatches, sink_record)
 from .jvm.functions import PARSED_ROW, SPEC_ROW, AssembleRevisions, ParseRows, RowEventTime, spec_update
 from .jvm import ensure_jar, rules_spec
 from .logic.durations import parse_duration_ms
@@ -89,6 +89,8 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
         return
     outputs = correlate_in_jvm(env, java_union(parsed), update_stream, updates, config) if jvm else correlate_in_python(union(parsed), updates, config)
     partition = SinkPartition(config.parallelism)
+    if jvm:  # the sink's records as SINK_BYTES: the dead letters of the Python parsers too (few)
+        rejected = [stream.map(sink_record, output_type=SINK_BYTES).name("dead-letters") for stream in rejected]
     (
         outputs.union(*rejected).key_by(partition, key_type=Types.INT())
         .process(WriteBatches(config.template_id, config.database_url, config.flush_rows, config.flush_interval_ms, config.bounded,
@@ -118,7 +120,7 @@ def correlate_in_jvm(env: StreamExecutionEnvironment, events: DataStream, update
     specs = update_stream.map(spec_update, output_type=SPEC_ROW).name("rules-updates")
     wiring = get_gateway().jvm.luna.sessionize.Wiring
     rows = DataStream(wiring.correlate(events._j_data_stream, specs._j_data_stream, rules_spec(compiled), not config.hold_watermark))
-    return rows.connect(updates).process(AssembleRevisions(config.template, config.version), output_type=PICKLED).name("assemble-revisions")
+    return rows.connect(updates).process(AssembleRevisions(config.template, config.version), output_type=SINK_BYTES).name("assemble-revisions")
 
 
 def source_options(config: JobConfig, source: dict) -> dict[str, str]:
