@@ -185,7 +185,7 @@ def check_rows(package, template, plans, rows) -> int:
     from pyflink.util.java_utils import to_jarray
 
     gateway = get_gateway()
-    addresser = package.SqlRows(address_spec(template, plans))
+    addresser = package.SqlRows(address_spec(template, plans), False)
     decided = 0
     for source, line, origin, tokens, node in rows:
         python = parse_line(template, source, line, origin or "")

@@ -61,11 +61,13 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     parse, parsed_type, event_time = (ParseRows, PARSED_ROW, RowEventTime) if jvm else (ParseLine, PICKLED, EventTime)
     parsed: list[DataStream] = []  # (routing key, kind, event) per parse operator, as a tuple or a row
     rejected: list[DataStream] = []
-    if jvm and sql_timed:  # classified in SQL, addressed in Java; Python parses only the lines SQL left open
-        addressed, sql_timed = classify_in_sql(tenv, config, sql_timed)
+    # Classified in SQL, addressed in Java; Python parses only the lines SQL left open. Bounded runs only for now: in
+    # a continuous run the first batch's sessions did not close on the watermark before the next batch came
+    # (tests/test_job_continuous.py), not yet explained; continuous runs keep the Python parser meanwhile.
+    if jvm and sql_timed and config.bounded:
+        addressed, open_rows, sql_timed = classify_in_sql(tenv, config, sql_timed)
         if addressed is not None:
             parsed.append(addressed)
-            open_rows = DataStream(get_gateway().jvm.luna.sessionize.Wiring.pythonSide(addressed._j_data_stream))
             stream = open_rows.connect(updates).process(parse(tpl, config.version), output_type=parsed_type).name("parse-open-rows")
             parsed.append(stream)
             rejected.append(stream.get_side_output(REJECTED))
@@ -155,18 +157,20 @@ def parse_update(row) -> tuple[int, str]:
         return 0, ""
 
 
-def classify_in_sql(tenv: StreamTableEnvironment, config: JobConfig, sql_timed: list[str]) -> tuple[DataStream | None, list[str]]:
-    """The SQL-timed sources SQL can classify → one addressed Java stream (its PYTHON side output holds the rows
-    SQL left open); returns it with the sources left to the Python parser."""
+def classify_in_sql(tenv: StreamTableEnvironment, config: JobConfig,
+                    sql_timed: list[str]) -> tuple[DataStream | None, DataStream | None, list[str]]:
+    """The SQL-timed sources SQL can classify → the addressed events (Java) and the rows SQL left open (for the
+    Python parser), with the sources left wholly to the Python parser."""
     template = compile_template(config.template, config.version)
     plans = [plan for name in sql_timed if (plan := plan_source(template, template.sources[name], f"src_{name}"))]
     if not plans:
-        return None, sql_timed
+        return None, None, sql_timed
     tenv.create_java_temporary_system_function("luna_record", "luna.sessionize.RecordTokens")
     rows = tenv.to_data_stream(tenv.sql_query("\nUNION ALL\n".join(plan.query for plan in plans)))
-    addressed = get_gateway().jvm.luna.sessionize.Wiring.address(rows._j_data_stream, address_spec(template, plans))
+    wiring, spec = get_gateway().jvm.luna.sessionize.Wiring, address_spec(template, plans)
     planned = {plan.source for plan in plans}
-    return DataStream(addressed), [name for name in sql_timed if name not in planned]
+    return (DataStream(wiring.address(rows._j_data_stream, spec)), DataStream(wiring.open(rows._j_data_stream, spec)),
+            [name for name in sql_timed if name not in planned])
 
 
 def java_union(streams: list[DataStream]) -> DataStream:

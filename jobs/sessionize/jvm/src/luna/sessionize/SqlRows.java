@@ -9,7 +9,6 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 
 /**
  * Rows the SQL classification read (source, line, origin, rt, tokens, node) → the join-value stage's input rows
@@ -22,14 +21,15 @@ import org.apache.flink.util.OutputTag;
 public final class SqlRows extends ProcessFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
     static final TypeInformation<Row> RAW = Types.ROW_NAMED(new String[] {"source", "line", "origin"}, Types.STRING, Types.STRING, Types.STRING);
-    public static final OutputTag<Row> PYTHON = new OutputTag<>("python-parse", RAW);
 
     private final String spec;
+    private final boolean open;  // true: emit only the rows Python must parse (as RAW rows), else only the events
     private transient Map<String, Source> sources;
     private transient Map<String, Node> nodes;
 
-    public SqlRows(String spec) {
+    public SqlRows(String spec, boolean open) {
         this.spec = spec;
+        this.open = open;
     }
 
     /** One source's addressing: token index of the session key and of each join field it carries. */
@@ -79,8 +79,11 @@ public final class SqlRows extends ProcessFunction<Row, Row> {
         String[] tokens = (String[]) row.getField(4);
         String nodeName = (String) row.getField(5);
         Row event = nodeName == null || tokens == null ? null : address(source, line, origin == null ? "" : origin, tokens, nodeName);
-        if (event == null) ctx.output(PYTHON, Row.of(source, line, origin));
-        else if (event.getArity() > 0) out.collect(event);
+        if (open) {
+            if (event == null) out.collect(Row.of(source, line, origin));
+        } else if (event != null && event.getArity() > 0) {
+            out.collect(event);
+        }
     }
 
     /** The event row, an empty row for a line no node uses (Python ignores it too), or null: Python decides. */

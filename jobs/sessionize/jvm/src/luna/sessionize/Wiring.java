@@ -10,13 +10,14 @@ import org.apache.flink.types.Row;
 public final class Wiring {
     private Wiring() {}
 
-    /** SQL-classified rows → addressed events (Wire.IN); the rows SQL left open are the SqlRows.PYTHON side output. */
+    /** SQL-classified rows → addressed events (Wire.IN). */
     public static SingleOutputStreamOperator<Row> address(DataStream<Row> classified, String spec) {
-        return classified.process(new SqlRows(spec), Wire.IN).name("address (JVM)");
+        return classified.process(new SqlRows(spec, false), Wire.IN).name("address (JVM)");
     }
 
-    public static DataStream<Row> pythonSide(SingleOutputStreamOperator<Row> addressed) {
-        return addressed.getSideOutput(SqlRows.PYTHON);
+    /** The rows SQL left open, (source, line, origin) for Python's parser. */
+    public static SingleOutputStreamOperator<Row> open(DataStream<Row> classified, String spec) {
+        return classified.process(new SqlRows(spec, true), SqlRows.RAW).name("rows for Python (JVM)");
     }
 
     /** One stream of Wire.IN rows from any number of producers (Python's row type info may differ in class, not shape). */
