@@ -40,7 +40,8 @@ def statements(template: dict, data_dir: Path) -> tuple[list[str], str]:
         supplement_nodes = [n for n in nodes if n.get("join")]
         if supplement_nodes:
             for node in supplement_nodes:
-                supplements.append((node, f"SELECT {column(node['join']['on'])} AS jkey, rt FROM `src_{name}` WHERE line IS JSON OBJECT"))
+                supplements.append((node, f"SELECT {column(node['join']['on'])} AS jkey, rt FROM `src_{name}` WHERE line IS JSON OBJECT "
+                                          f"AND {column(node['join']['on'])} IS NOT NULL"))
         else:
             join_field = next(iter(j["on"] for j in joins.values()), None)
             baseline.append(f"SELECT {column(session['key'])} AS skey, {column(join_field) if join_field else 'CAST(NULL AS STRING)'} AS jkey, rt "
@@ -53,7 +54,10 @@ def statements(template: dict, data_dir: Path) -> tuple[list[str], str]:
         # s.ts in [b.ts + lower, b.ts + upper]  <=>  b.rt in [s.rt - upper, s.rt - lower]
         bounds = (f"b.rt BETWEEN s.rt - {day_to_second(upper)} AND s.rt " +
                   (f"+ {day_to_second(-lower)}" if lower <= 0 else f"- {day_to_second(lower)}"))
-        parts.append(f"SELECT b.skey, b.rt AS wrt FROM supp_{index} s JOIN baseline b ON s.jkey = b.jkey AND {bounds}")
+        # Only baseline rows with both keys can join: without the filter every row lacking a join value (half of
+        # them in the demo) sat in the interval join's state under the one NULL key, for the whole interval.
+        parts.append(f"SELECT b.skey, b.rt AS wrt FROM supp_{index} s JOIN (SELECT * FROM baseline WHERE jkey IS NOT NULL "
+                     f"AND skey IS NOT NULL) b ON s.jkey = b.jkey AND {bounds}")
     ddl.append("CREATE TEMPORARY VIEW correlatable AS " + " UNION ALL ".join(parts))
     ddl.append("CREATE TEMPORARY TABLE ceiling_sink (skey STRING, n BIGINT) WITH ('connector' = 'blackhole')")
     insert = (f"INSERT INTO ceiling_sink SELECT skey, COUNT(*) FROM TABLE(SESSION(TABLE correlatable PARTITION BY skey, "

@@ -24,7 +24,7 @@ def packed(*events) -> bytes:
 def assembled(row: tuple) -> list:
     function = AssembleRevisions(demo_document(), 1)
     function.open(None)
-    return list(function.process_element(row, FakeContext()))
+    return [pickle.loads(item) for item in function.process_element(row, FakeContext())]  # SINK_BYTES
 
 
 def test_a_baseline_event_becomes_a_row_keyed_by_its_join_value_with_the_pickled_event():
@@ -58,3 +58,15 @@ def test_late_rows_keep_their_reason_and_job_errors_become_dead_letters():
     assert isinstance(error, Rejection) and error.reason.startswith("job error")
     [broken] = assembled(("E", "o1", "E\tnot a revision", b""))
     assert isinstance(broken, Rejection) and "AssembleRevisions" in broken.reason
+
+
+def test_a_line_classified_in_sql_is_rebuilt_from_its_text_payload():
+    """SqlRows' payload (`T` source, node, ts, line, origin): the event Python's parser makes of the same line."""
+    source, line = order_line(T0, "o1")
+    [order_row] = rows((source, line))
+    event = pickle.loads(order_row[9])
+    text = "\x1f".join(["Tbilling", "order", str(T0), line.strip(), "file:/x"]).encode()
+    header = f"E\t1\tclose\t1\t{T0}\t\t\t\t{event.uid}\t"
+    [emission] = assembled(("E", "o1", header, struct.pack(">i", len(text)) + text))
+    [expected] = assembled(("E", "o1", header, packed(event)))
+    assert emission == expected

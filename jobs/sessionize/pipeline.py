@@ -18,13 +18,18 @@ import tempfile
 
 from pyflink.common import Duration, Types, WatermarkStrategy
 from pyflink.datastream import DataStream, StreamExecutionEnvironment
+from pyflink.java_gateway import get_gateway
 from pyflink.table import StreamTableEnvironment
+from pyflink.util.java_utils import to_jarray
 
 from .config import JobConfig
-from .functions import (PICKLED, REJECTED, TEMPLATE_UPDATES, CorrelateSessions, EventTime, ParseLine, RouteSupplements,
-                        SinkPartition, WriteBatches)
+from .functions import (PICKLED, REJECTED, SINK_BYTES, TEMPLATE_UPDATES, CorrelateSessions, EventTime, ParseLine,
+                        RouteSupplements, SinkPartition, WriteBatches, sink_record)
 from .jvm.functions import PARSED_ROW, SPEC_ROW, AssembleRevisions, ParseRows, RowEventTime, spec_update
+from .jvm import ensure_jar, rules_spec
 from .logic.durations import parse_duration_ms
+from .logic.template import compile_template
+from .sql_classify import address_spec, plan_source
 from .sql_sources import filesystem_options, kafka_options, source_ddl, template_updates_ddl, union_query
 
 UPDATE_TYPE = Types.TUPLE([Types.INT(), Types.STRING()])
@@ -34,6 +39,8 @@ HELD_WATERMARK_MS = 99 * 86_400_000  # the largest DAY TO SECOND interval of Fli
 
 def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     """Add the sessionize topology for one template to `env`."""
+    if config.engine == "jvm":  # before the table environment: its class loader must see the SQL function
+        env.add_jars(ensure_jar().as_uri())  # the client's class loader now, the cluster's through pipeline.jars
     tenv = StreamTableEnvironment.create(env)
     tpl = config.template
     session = tpl["session"]
@@ -54,6 +61,16 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     parse, parsed_type, event_time = (ParseRows, PARSED_ROW, RowEventTime) if jvm else (ParseLine, PICKLED, EventTime)
     parsed: list[DataStream] = []  # (routing key, kind, event) per parse operator, as a tuple or a row
     rejected: list[DataStream] = []
+    # Classified in SQL, addressed in Java; Python parses only the lines SQL left open. Bounded runs only for now: in
+    # a continuous run the first batch's sessions did not close on the watermark before the next batch came
+    # (tests/test_job_continuous.py), not yet explained; continuous runs keep the Python parser meanwhile.
+    if jvm and sql_timed and config.bounded:
+        addressed, open_rows, sql_timed = classify_in_sql(tenv, config, sql_timed)
+        if addressed is not None:
+            parsed.append(addressed)
+            stream = open_rows.connect(updates).process(parse(tpl, config.version), output_type=parsed_type).name("parse-open-rows")
+            parsed.append(stream)
+            rejected.append(stream.get_side_output(REJECTED))
     if sql_timed:  # rows keep their rowtime: records carry event time and the union's watermark
         rows = tenv.to_data_stream(tenv.sql_query(union_query(sql_timed)))
         stream = rows.connect(updates).process(parse(tpl, config.version), output_type=parsed_type).name("parse")
@@ -66,12 +83,16 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
         parsed.append(stream.assign_timestamps_and_watermarks(strategy))
         rejected.append(stream.get_side_output(REJECTED))
 
-    events = union(parsed)
     if config.extra.get("parse_only"):  # benchmark ceiling: sources + parsing + watermarks, nothing after
-        events.filter(lambda item: False).print()
+        if jvm:
+            get_gateway().jvm.luna.sessionize.Wiring.discard(java_union(parsed)._j_data_stream)
+        else:
+            union(parsed).filter(lambda item: False).print()
         return
-    outputs = correlate_in_jvm(env, events, update_stream, updates, config) if jvm else correlate_in_python(events, updates, config)
+    outputs = correlate_in_jvm(env, java_union(parsed), update_stream, updates, config) if jvm else correlate_in_python(union(parsed), updates, config)
     partition = SinkPartition(config.parallelism)
+    if jvm:  # the sink's records as SINK_BYTES: the dead letters of the Python parsers too (few)
+        rejected = [stream.map(sink_record, output_type=SINK_BYTES).name("dead-letters") for stream in rejected]
     (
         outputs.union(*rejected).key_by(partition, key_type=Types.INT())
         .process(WriteBatches(config.template_id, config.database_url, config.flush_rows, config.flush_interval_ms, config.bounded,
@@ -97,17 +118,11 @@ def correlate_in_jvm(env: StreamExecutionEnvironment, events: DataStream, update
                      config: JobConfig) -> DataStream:
     """Join-value and session stages in Java (keyed there too: no Python key selector), then Python once per
     revision for the document. Published versions reach the Java stages as rules specs (their own broadcast)."""
-    from pyflink.java_gateway import get_gateway
-
-    from .jvm import ensure_jar, rules_spec
-    from .logic.template import compile_template
-
-    env.add_jars(ensure_jar().as_uri())  # the client's class loader now, the cluster's through pipeline.jars
     compiled = compile_template(config.template, config.version)
     specs = update_stream.map(spec_update, output_type=SPEC_ROW).name("rules-updates")
     wiring = get_gateway().jvm.luna.sessionize.Wiring
     rows = DataStream(wiring.correlate(events._j_data_stream, specs._j_data_stream, rules_spec(compiled), not config.hold_watermark))
-    return rows.connect(updates).process(AssembleRevisions(config.template, config.version), output_type=PICKLED).name("assemble-revisions")
+    return rows.connect(updates).process(AssembleRevisions(config.template, config.version), output_type=SINK_BYTES).name("assemble-revisions")
 
 
 def source_options(config: JobConfig, source: dict) -> dict[str, str]:
@@ -140,6 +155,28 @@ def parse_update(row) -> tuple[int, str]:
         return int(update["version"]), json.dumps(update["document"])
     except (ValueError, KeyError, TypeError):  # not a published version: ignored (version 0 never applies)
         return 0, ""
+
+
+def classify_in_sql(tenv: StreamTableEnvironment, config: JobConfig,
+                    sql_timed: list[str]) -> tuple[DataStream | None, DataStream | None, list[str]]:
+    """The SQL-timed sources SQL can classify → the addressed events (Java) and the rows SQL left open (for the
+    Python parser), with the sources left wholly to the Python parser."""
+    template = compile_template(config.template, config.version)
+    plans = [plan for name in sql_timed if (plan := plan_source(template, template.sources[name], f"src_{name}"))]
+    if not plans:
+        return None, None, sql_timed
+    tenv.create_java_temporary_system_function("luna_record", "luna.sessionize.RecordTokens")
+    rows = tenv.to_data_stream(tenv.sql_query("\nUNION ALL\n".join(plan.query for plan in plans)))
+    wiring, spec = get_gateway().jvm.luna.sessionize.Wiring, address_spec(template, plans)
+    planned = {plan.source for plan in plans}
+    return (DataStream(wiring.address(rows._j_data_stream, spec)), DataStream(wiring.open(rows._j_data_stream, spec)),
+            [name for name in sql_timed if name not in planned])
+
+
+def java_union(streams: list[DataStream]) -> DataStream:
+    """Python's and Java's rows for the JVM stages in one stream (their type infos differ in class, not shape)."""
+    return DataStream(get_gateway().jvm.luna.sessionize.Wiring.union(to_jarray(
+        get_gateway().jvm.org.apache.flink.streaming.api.datastream.DataStream, [s._j_data_stream for s in streams])))
 
 
 def union(streams: list[DataStream]) -> DataStream:

@@ -115,7 +115,8 @@ def source_ddl(table: str, source: dict, options: dict[str, str], out_of_orderne
     with_clause = ", ".join(f"{quote(k)} = {quote(v)}" for k, v in options.items())
     columns = ["line STRING", *ORIGIN_COLUMNS[options["connector"]]]
     if ts is not None:
-        columns += [f"rt AS TO_TIMESTAMP_LTZ(COALESCE({ts}, 0), 3)", f"WATERMARK FOR rt AS rt - {day_to_second(out_of_orderness_ms)}"]
+        # A time SQL reads but TIMESTAMP_LTZ cannot hold (e.g. year −5000) is NULL there, and a NULL rowtime fails the job.
+        columns += [f"rt AS COALESCE(TO_TIMESTAMP_LTZ(COALESCE({ts}, 0), 3), TO_TIMESTAMP_LTZ(0, 3))", f"WATERMARK FOR rt AS rt - {day_to_second(out_of_orderness_ms)}"]
     return f"CREATE TEMPORARY TABLE `{table}` ({', '.join(columns)}) WITH ({with_clause})", ts is not None
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyflink
 
 from ..logic.assemble import assemble, session_uid
-from ..logic.records import Event
+from ..logic.records import Event, event_from_line
 from ..logic.router import Routed
 from ..logic.sessions import Emission, Late, Orphan
 from ..logic.template import CompiledTemplate
@@ -113,12 +113,18 @@ def _decode_line(template: CompiledTemplate, line: str, session_key: str | None,
     return Routed(text, events[uid]) if kind == "R" else {"L": Late, "O": Orphan}[kind](events[uid], text)
 
 
-def unpack_payloads(blob: bytes) -> dict[str, Event]:
-    """The pickled events of a JVM output row (each prefixed by its 4-byte length), by uid."""
+def unpack_payloads(blob: bytes, template: CompiledTemplate) -> dict[str, Event]:
+    """The events of a JVM output row (each prefixed by its 4-byte length), by uid: pickled by Python's parser, or
+    `T` + source, node, ts, line, origin (U+001F-separated) for a line SQL classified (rebuilt from the line)."""
     events, offset = {}, 0
     while offset < len(blob):
         (size,) = struct.unpack_from(">i", blob, offset)
-        event = pickle.loads(blob[offset + 4:offset + 4 + size])
+        payload = blob[offset + 4:offset + 4 + size]
+        if payload[:1] == b"T":
+            source, node, ts, line, origin = payload[1:].decode("utf-8").split("\x1f", 4)
+            event = event_from_line(template, source, node, int(ts), line, origin)
+        else:
+            event = pickle.loads(payload)
         events[event.uid] = event
         offset += 4 + size
     return events

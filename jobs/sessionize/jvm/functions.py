@@ -12,7 +12,7 @@ from pyflink.common.typeinfo import Types
 from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import BroadcastProcessFunction, RuntimeContext
 
-from ..functions import BASELINE, OWNER, PASS, REJECTED, SUPPLEMENT, FollowsTemplate, ParseLine
+from ..functions import BASELINE, OWNER, PASS, REJECTED, SUPPLEMENT, FollowsTemplate, ParseLine, sink_record
 from ..logic.errors import job_error
 from ..logic.records import Event, Rejection
 from ..logic.template import TemplateError, compile_template
@@ -67,14 +67,18 @@ class AssembleRevisions(FollowsTemplate, BroadcastProcessFunction):
         self.open_template()
 
     def process_element(self, value: Row, ctx: Any) -> Iterable:
+        """Each output pickled here, once (SINK_BYTES)."""
+        return [sink_record(item) for item in self.outputs(value, ctx)]
+
+    def outputs(self, value: Row, ctx: Any) -> list:
         kind, session_key, header, payloads = value[0], value[1], value[2], value[3]
         if kind == "J":
-            yield Rejection("(job)", header, header, "jvm")
-            return
+            return [Rejection("(job)", header, header, "jvm")]
         try:
-            yield from decode(self.template_for(ctx), header, session_key, unpack_payloads(payloads))
+            template = self.template_for(ctx)
+            return decode(template, header, session_key, unpack_payloads(payloads, template))
         except Exception as exc:  # the revision becomes a dead letter, never a failed job
-            yield job_error({"session_key": session_key, "header": header[:1000]}, exc, "AssembleRevisions")
+            return [job_error({"session_key": session_key, "header": header[:1000]}, exc, "AssembleRevisions")]
 
 
 

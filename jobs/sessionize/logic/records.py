@@ -145,8 +145,7 @@ def parse_line(template: CompiledTemplate, source_name: str, line: str, origin: 
         ts = source.parse_time(raw_time)
     except (ValueError, OverflowError, OSError) as exc:
         return Rejection(source_name, f"unparseable time {raw_time!r}: {exc}"[:MAX_REASON], line, origin)
-    values: dict[str, Any] = {alias: _scalar(dig(record, path)) for alias, path in source.fields.items()}
-    values = {k: v for k, v in values.items() if v is not None}
+    values = field_values(source, record)
     try:
         node = _classify(source, values, ts)
     except RuleError as exc:
@@ -154,6 +153,29 @@ def parse_line(template: CompiledTemplate, source_name: str, line: str, origin: 
     uid = line_uid(source_name, text)
     if node is None:
         return Ignored(source_name, uid)
+    return _event(template, node, ts, values, text, uid, line, origin)
+
+
+def field_values(source: CompiledSource, record: dict) -> dict[str, Any]:
+    """The template's fields of one record (absent and null fields left out)."""
+    values: dict[str, Any] = {alias: _scalar(dig(record, path)) for alias, path in source.fields.items()}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def event_from_line(template: CompiledTemplate, source_name: str, node_name: str, ts: int, text: str, origin: str) -> Event:
+    """The Event of a line SQL already parsed and classified (node and time known): its values from the line, the
+    rest as `parse_line` makes it. Called once per session revision for each of its events (not per line)."""
+    source = template.sources[source_name]
+    values = field_values(source, load_record(text))
+    event = _event(template, template.nodes[node_name], ts, values, text, line_uid(source_name, text), text, origin)
+    if not isinstance(event, Event):
+        raise ValueError(f"SQL classified a line Python rejects: {event.reason}")
+    return event
+
+
+def _event(template: CompiledTemplate, node, ts: int, values: dict[str, Any], text: str, uid: str, line: str,
+           origin: str) -> Event | Rejection:
+    source_name = node.source
     if node.join is not None:
         join_key = values.get(node.join.on)
         if join_key in (None, ""):

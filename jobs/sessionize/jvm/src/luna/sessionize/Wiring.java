@@ -3,11 +3,38 @@ package luna.sessionize;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.types.Row;
 
 /** Called from Python (pipeline.py) through Py4J: parsed rows → join-value stage → session stage → rows to assemble. */
 public final class Wiring {
     private Wiring() {}
+
+    /** SQL-classified rows → addressed events (Wire.IN). */
+    public static SingleOutputStreamOperator<Row> address(DataStream<Row> classified, String spec) {
+        return classified.process(new SqlRows(spec, false), Wire.IN).name("address (JVM)");
+    }
+
+    /** The rows SQL left open, (source, line, origin) for Python's parser. */
+    public static SingleOutputStreamOperator<Row> open(DataStream<Row> classified, String spec) {
+        return classified.process(new SqlRows(spec, true), SqlRows.RAW).name("rows for Python (JVM)");
+    }
+
+    /** One stream of Wire.IN rows from any number of producers (Python's row type info may differ in class, not shape). */
+    @SafeVarargs
+    public static DataStream<Row> union(DataStream<Row>... streams) {
+        DataStream<Row> all = null;
+        for (DataStream<Row> stream : streams) {
+            DataStream<Row> typed = Wire.IN.equals(stream.getType()) ? stream : stream.map(row -> row, Wire.IN).name("as rows (JVM)");
+            all = all == null ? typed : all.union(typed);
+        }
+        return all;
+    }
+
+    /** The parse-only benchmark's end: rows consumed in Java, nothing after. */
+    public static void discard(DataStream<Row> rows) {
+        rows.sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>()).name("discard (JVM)");
+    }
 
     /** `updates`: published versions as rows (version INT, rules spec STRING), broadcast to both stages. */
     public static DataStream<Row> correlate(DataStream<Row> parsed, DataStream<Row> updates, String spec, boolean timeouts) {
