@@ -19,7 +19,10 @@ from sessions.services import flink_cluster
 from sessions.services.flink_rest import FlinkClient, FlinkError
 
 VENV_BIN = Path(sys.executable).parent
-REDIS_URL = os.environ.get("LUNA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The broker the rest of the run uses (CELERY_BROKER_URL) when it is Redis: a worker on another Redis db than the
+# test process's leftover connections never sees its tasks (they stay PENDING).
+_BROKER = os.environ.get("CELERY_BROKER_URL", "")
+REDIS_URL = os.environ.get("LUNA_TEST_REDIS_URL") or (_BROKER if _BROKER.startswith("redis://") else "redis://127.0.0.1:6379/0")
 
 
 def free_port() -> int:
