@@ -12,7 +12,7 @@ from pyflink.common.typeinfo import Types
 from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import BroadcastProcessFunction, RuntimeContext
 
-from ..functions import BASELINE, OWNER, PASS, REJECTED, SUPPLEMENT, FollowsTemplate, ParseLine, sink_record
+from ..functions import OWNER, REJECTED, FollowsTemplate, ParseLine, sink_record
 from ..logic.errors import job_error
 from ..logic.records import Event, Rejection
 from ..logic.template import TemplateError, compile_template
