@@ -1,6 +1,8 @@
 """The rollup upkeep's statements, one printer per backend (mysql/tidb `%s`, sqlite `?`); values always bound."""
 from dataclasses import dataclass
 
+from jobs.sessionize.sink.dialects import DIALECTS
+
 from .histogram import COLUMNS as HISTOGRAM
 
 ROLLUP_TABLE = "analytics_rollup"
@@ -19,14 +21,14 @@ class RollupSQL:
 
     @property
     def mark(self) -> str:
-        return "?" if self.name == "sqlite" else "%s"
+        return DIALECTS[self.name].placeholder
 
     @property
     def lock(self) -> str:
-        return "" if self.name == "sqlite" else " FOR UPDATE"
+        return DIALECTS[self.name].lock_suffix
 
     def marks(self, count: int) -> str:
-        return ", ".join([self.mark] * count)
+        return DIALECTS[self.name].marks(count)
 
     def add_to_rollup(self, buckets: tuple[int, ...] = tuple(range(len(HISTOGRAM)))) -> str:
         """Insert a row or add the deltas to it (counts, sums and histogram buckets all add). Only the histogram
@@ -52,12 +54,7 @@ class RollupSQL:
                 f"LIMIT {self.mark}{self.lock}")
 
     def store_contribution(self) -> str:
-        head = (f"INSERT INTO {CONTRIBUTION_TABLE} ({', '.join(CONTRIBUTION_COLUMNS)}) "
-                f"VALUES ({self.marks(len(CONTRIBUTION_COLUMNS))})")
-        others = CONTRIBUTION_COLUMNS[1:]
-        if self.name == "sqlite":
-            return f"{head} ON CONFLICT(session_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in others)}"
-        return f"{head} ON DUPLICATE KEY UPDATE {', '.join(f'{c} = VALUES({c})' for c in others)}"
+        return DIALECTS[self.name].upsert(CONTRIBUTION_TABLE, CONTRIBUTION_COLUMNS, key="session_id")
 
     def delete_contributions(self, count: int) -> str:
         return f"DELETE FROM {CONTRIBUTION_TABLE} WHERE session_id IN ({self.marks(count)})"

@@ -77,6 +77,7 @@ class Dialect:
 MYSQL = Dialect("mysql", "%s", " FOR UPDATE")
 TIDB = Dialect("tidb", "%s", " FOR UPDATE")
 SQLITE = Dialect("sqlite", "?", "")
+DIALECTS = {d.name: d for d in (MYSQL, TIDB, SQLITE)}  # by the name other printers are given (analytics upkeep)
 
 
 def tls_options(tls: str) -> dict[str, Any]:
