@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobs.sessionize.logic.expressions import ExpressionError, RuleFailure, compile_expression, new_context
+from jobs.sessionize.logic.expressions import ExpressionError, RuleFailure, compile_expression, new_context, project, rule_inputs
 from jobs.sessionize.logic.template import TemplateError, compile_template
 from jobs.sessionize.logic.vocabulary import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, MAX_OPERATORS, METHODS, Vocabulary
 from tests.flows import mutated
@@ -172,3 +172,34 @@ def test_any_rule_text_is_compiled_or_refused_and_never_raises_when_evaluated(te
     except ExpressionError:
         return
     expr.evaluate(context)  # a value, None or a RuleFailure: anything else raised would fail here
+
+
+# -- what the rules can read: the context holds only that, and no rule can tell ---------------------------------
+_READS = st.sampled_from([
+    "order.amount > 1", "has(order.amount)", "order . ts > 0", "has(delivery)", "has(nodes.order)", "size(order) > 1",
+    "'amount' in order", "order['count'] == 1", "order.exists(k, k == 'ts')", "order.all(k, k != 'x')",
+    "delivery.count == 1", "qty > 1", "event == 'a'", "[1].exists(order, order > 0)", "string(order.amount) == 'x'",
+    "order.amount.contains('1')", "size(nodes) == 2", "nodes.delivery", "'order.ts' == event", "delivery.ts - order.ts > 0",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(_READS, min_size=1, max_size=3), joiner=st.sampled_from([" && ", " || "]),
+       order=st.dictionaries(st.sampled_from(["amount", "ts", "count"]), _values),
+       delivery=st.dictionaries(st.sampled_from(["ts", "count"]), _values),
+       scalars=st.fixed_dictionaries({}, optional={"qty": _values, "event": _values}))
+def test_a_context_cut_to_the_rules_inputs_gives_every_rule_the_same_result(parts, joiner, order, delivery, scalars):
+    expr = rule(joiner.join(f"({part})" for part in parts))
+    values = {"order": order, "delivery": delivery, "nodes": {"order": True, "delivery": True}, **scalars}
+    projected = project(values, rule_inputs([expr]))
+    full, cut = expr.evaluate(new_context(values)), expr.evaluate(new_context(projected))
+    assert full == cut or (isinstance(full, float) and isinstance(cut, float) and full != full and cut != cut)
+
+
+def test_rules_inputs_name_only_the_keys_selected_and_keep_whatever_is_read_whole():
+    inputs = rule_inputs([rule("order.amount > 1 && has(delivery)"), rule("delivery.count == 1 || qty > 2")])
+    assert inputs == {"order": {"amount"}, "nodes": {"delivery"}, "delivery": {"count"}, "qty": None}
+    assert rule_inputs([rule("order.exists(k, k == 'ts')")])["order"] is None
+    assert rule_inputs([rule("'amount' in order")])["order"] is None
+    values = {"order": {"amount": 2, "ts": 1, "count": 3}, "delivery": {"ts": 5}, "event": "x"}
+    assert project(values, inputs) == {"order": {"amount": 2}, "delivery": {}}

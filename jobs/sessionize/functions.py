@@ -19,6 +19,7 @@ from .logic.records import Event, Rejection, parse_line
 from .logic.router import JoinKeyState, routing_key
 from .logic.sessions import Emission, Late, SessionKeyState
 from .logic.template import CompiledTemplate, TemplateError, compile_template
+from .profiling import OperatorProfile
 
 log = logging.getLogger("luna.sessionize")
 
@@ -307,6 +308,8 @@ class WriteBatches(KeyedProcessFunction):
         self.writer = SessionWriter(self.template_id, dialect, factory)
         self.buffer = runtime_context.get_list_state(ListStateDescriptor("sink-buffer", PICKLED))
         self.pending: dict[int, int] = {}  # rows buffered per partition since its last flush (a hint, not state)
+        self.profile = OperatorProfile("write-sessions")
+        self.profile.start()
 
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterable:
         self.buffer.add(value)  # a sink record, or its pickled bytes (SINK_BYTES): both are kept as they came
@@ -337,6 +340,7 @@ class WriteBatches(KeyedProcessFunction):
     def close(self) -> None:
         if getattr(self, "writer", None) is not None:
             self.writer.close()
+            self.profile.stop()
 
 
 class SinkPartition:

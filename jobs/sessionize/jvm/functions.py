@@ -4,6 +4,7 @@ Per event Python only parses; per session revision it assembles (fields and conc
 and join-value mechanics run in `luna.sessionize.RouteFunction` / `SessionFunction` (Wire.java: the row shapes).
 """
 import json
+import logging
 import pickle
 from typing import Any, Iterable
 
@@ -16,8 +17,10 @@ from ..functions import OWNER, REJECTED, FollowsTemplate, ParseLine, sink_record
 from ..logic.errors import job_error
 from ..logic.records import Event, Rejection
 from ..logic.template import TemplateError, compile_template
-from . import decode, rules_spec, unpack_payloads
+from ..profiling import OperatorProfile
+from . import PayloadCache, decode, rules_spec, unpack_payloads
 
+log = logging.getLogger("luna.assembly")
 SPEC_ROW = Types.ROW_NAMED(["version", "spec"], [Types.INT(), Types.STRING()])
 OUT_FIELDS = ["kind", "session_key", "header", "payloads"]
 OUT_ROW = Types.ROW_NAMED(OUT_FIELDS, [Types.STRING(), Types.STRING(), Types.STRING(), Types.PRIMITIVE_ARRAY(Types.BYTE())])
@@ -65,6 +68,13 @@ class AssembleRevisions(FollowsTemplate, BroadcastProcessFunction):
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.open_template()
+        self.payloads = PayloadCache()
+        self.profile = OperatorProfile("assemble-revisions")
+        self.profile.start()
+
+    def close(self) -> None:
+        self.profile.stop()
+        log.info("assembly: %d events rebuilt, %d reused", self.payloads.misses, self.payloads.hits)
 
     def process_element(self, value: Row, ctx: Any) -> Iterable:
         """Each output pickled here, once (SINK_BYTES)."""
@@ -76,7 +86,7 @@ class AssembleRevisions(FollowsTemplate, BroadcastProcessFunction):
             return [Rejection("(job)", header, header, "jvm")]
         try:
             template = self.template_for(ctx)
-            return decode(template, header, session_key, unpack_payloads(payloads, template))
+            return decode(template, header, session_key, unpack_payloads(payloads, template, self.payloads))
         except Exception as exc:  # the revision becomes a dead letter, never a failed job
             return [job_error({"session_key": session_key, "header": header[:1000]}, exc, "AssembleRevisions")]
 

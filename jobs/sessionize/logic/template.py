@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .durations import parse_duration_ms
-from .expressions import Expression, ExpressionError, compile_expression
+from .expressions import Expression, ExpressionError, Inputs, compile_expression, rule_inputs
 from .vocabulary import Vocabulary
 from .timeparse import TimeParser, make_time_parser
 
@@ -167,6 +167,11 @@ class CompiledTemplate:
 
     version: int | None = None  # the stored version this was compiled from, when the caller knows it
     retention_ms: int | None = None  # sessions starting longer ago than this are deleted (None: kept)
+
+    @functools.cached_property
+    def rule_inputs(self) -> "Inputs | None":
+        """What the field and conclusion rules can read of a session's values (the rest never enters CEL)."""
+        return rule_inputs([f.expr for f in self.fields] + [c.when for c in self.conclusions])
 
     @functools.cached_property
     def max_join_reach_ms(self) -> int:
