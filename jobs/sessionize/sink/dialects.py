@@ -108,6 +108,8 @@ def connect(database_url: str) -> tuple[Dialect, Callable[[], Any]]:
     if url.scheme in ("mysql", "mariadb", "tidb", "mysql2"):
         import pymysql
 
+        from .binding import BatchCursor
+
         def mysql_connection() -> Any:
             return pymysql.connect(
                 host=url.hostname or "127.0.0.1",
@@ -117,6 +119,7 @@ def connect(database_url: str) -> tuple[Dialect, Callable[[], Any]]:
                 database=url.path.lstrip("/"),
                 charset="utf8mb4",
                 autocommit=False,
+                cursorclass=BatchCursor,
                 **tls_options(parse_qs(url.query).get("tls", [""])[0]),
             )
         return (TIDB if url.scheme == "tidb" else MYSQL), mysql_connection

@@ -19,10 +19,8 @@ from analytics.rollups.upkeep import RollupUpkeep
 from ..logic.records import Rejection
 from ..logic.sessions import Emission, Late, Orphan
 from . import rows
-from .dialects import (
-    CHILD_TABLES, CONCLUSION_COLUMNS, DEAD_LETTER_COLUMNS, FIELD_COLUMNS, LATE_COLUMNS, NODE_COLUMNS, OUTAGE_COLUMNS,
-    REVISION_COLUMNS, RULE_ERROR_COLUMNS, SESSION_COLUMNS, Dialect,
-)
+from .children import StoredChildren, write_children
+from .dialects import CHILD_TABLES, DEAD_LETTER_COLUMNS, LATE_COLUMNS, OUTAGE_COLUMNS, REVISION_COLUMNS, SESSION_COLUMNS, Dialect
 from .rows import split_value  # noqa: F401 — part of the writer's interface (tests, late replay)
 
 log = logging.getLogger("luna.sink")
@@ -219,12 +217,11 @@ class SessionWriter:
             return
         now = int(time.time() * 1000)
         accepted_ids = [w.document["uid"] for w in accepted]
-        before = self._stored_summaries(cur, {i: stored[i][1] for i in accepted_ids if i in stored})
+        stored_children = StoredChildren.read(cur, self.dialect, accepted_ids)  # new sessions too: no stray rows survive
+        before = {i: stored_children.summary(i, stored[i][1]) for i in accepted_ids if i in stored}
         fields = {uid: rows.field_rows(self.template_id, w.document) for uid, w in zip(accepted_ids, accepted)}
         cur.executemany(self.dialect.upsert("luna_session", SESSION_COLUMNS), [rows.session_row(self.template_id, w, now) for w in accepted])
-        for table in CHILD_TABLES:
-            cur.execute(self.dialect.delete_where_in(table, "session_id", len(accepted_ids)), accepted_ids)
-        self._insert_children(cur, accepted, fields)
+        write_children(cur, self.dialect, self.template_id, [w.document for w in accepted], fields, stored_children)
         revisions = [rows.revision_row(self.template_id, w, before.get(uid), fields[uid], now) for uid, w in zip(accepted_ids, accepted)]
         cur.executemany(self.dialect.insert("luna_session_revision", REVISION_COLUMNS), revisions)
         gone = replaced | {uid for w in accepted for uid in w.replaces} | _superseded(accepted, spans)
@@ -235,41 +232,6 @@ class SessionWriter:
         self.rollups.write(cur, [w.document for w in accepted], removed, new=[i for i in accepted_ids if i not in stored])
         self.facts.write(cur, [w.document for w in accepted], removed)
         self.stats.sessions_written += len(accepted)
-
-    def _stored_summaries(self, cur: Any, status: dict[int, str]) -> dict[int, dict[str, Any]]:
-        """What the stored revision of each session (id → its stored status) showed, so the new revision's history
-        says what changed."""
-        ids = list(status)
-        if not ids:
-            return {}
-        parts: dict[int, dict[str, list]] = {i: {"nodes": [], "fields": [], "conclusions": []} for i in ids}
-        cur.execute(self.dialect.select_children("luna_session_node", ("node",), len(ids)), ids)
-        for uid, node in cur.fetchall():
-            parts[int(uid)]["nodes"].append(node)
-        cur.execute(self.dialect.select_children("luna_session_field", ("name", "str_value", "num_value"), len(ids)), ids)
-        for uid, name, text, number in cur.fetchall():
-            parts[int(uid)]["fields"].append((name, text if text is not None else number))
-        cur.execute(self.dialect.select_children("luna_session_conclusion", ("name",), len(ids)), ids)
-        for uid, name in cur.fetchall():
-            parts[int(uid)]["conclusions"].append(name)
-        return {i: rows.stored_summary(p["nodes"], p["fields"], p["conclusions"], status.get(i, "")) for i, p in parts.items()}
-
-    def _insert_children(self, cur: Any, accepted: list[Emission], field_rows: dict[int, list[tuple]]) -> None:
-        fields, nodes, conclusions, errors = [], [], [], []
-        for write in accepted:
-            doc = write.document
-            fields += field_rows[doc["uid"]]
-            nodes += rows.node_rows(doc)
-            conclusions += rows.conclusion_rows(self.template_id, doc)
-            errors += rows.rule_error_rows(self.template_id, doc)
-        for table, columns, values in (
-            ("luna_session_field", FIELD_COLUMNS, fields),
-            ("luna_session_node", NODE_COLUMNS, nodes),
-            ("luna_session_conclusion", CONCLUSION_COLUMNS, conclusions),
-            ("luna_session_rule_error", RULE_ERROR_COLUMNS, errors),
-        ):
-            if values:
-                cur.executemany(self.dialect.insert(table, columns), values)
 
     def _stored_spans(self, cur: Any, writes) -> dict[str, list[tuple[int, int, int, int]]]:
         """The stored sessions of the batch's keys: key → [(id, start, end, revision)] (one indexed query)."""

@@ -1,0 +1,41 @@
+"""The sink's cursor binds parameters to exactly the SQL text PyMySQL's own cursor would (on the real server)."""
+import pymysql
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobs.sessionize.sink.binding import BatchCursor
+from jobs.sessionize.sink.dialects import connect
+from sessions.services.jobs import database_url_for_jobs
+
+VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**64), st.floats(allow_nan=False, allow_infinity=False),
+    st.text(), st.text(alphabet="'\"\\\x00\n\r\x1a%"), st.binary(max_size=20),
+)
+
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def connection():
+    url = database_url_for_jobs()
+    if not url.startswith(("mysql", "mariadb", "tidb")):
+        pytest.skip("binding is PyMySQL's: needs a MySQL-compatible server")
+    conn = connect(url)[1]()
+    yield conn
+    conn.close()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(row=st.lists(VALUES, min_size=1, max_size=8).map(tuple))
+def test_a_row_binds_to_the_same_sql_as_pymysql_binds_it(connection, row):
+    query = "(" + ", ".join(["%s"] * len(row)) + ")"
+    assert isinstance(connection.cursor(), BatchCursor)
+    assert BatchCursor(connection)._mogrify(query, row) == pymysql.cursors.Cursor(connection)._mogrify(query, row)
+
+
+def test_a_value_pymysql_refuses_is_refused_the_same_way(connection):
+    for cursor in (BatchCursor(connection), pymysql.cursors.Cursor(connection)):
+        with pytest.raises(Exception, match="can not be used with MySQL"):
+            cursor._mogrify("(%s)", (float("inf"),))
