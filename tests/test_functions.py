@@ -2,7 +2,7 @@
 sink partitions and the state TTL (the job-level behaviour is in test_job_*)."""
 import json
 
-from jobs.sessionize.functions import (BASELINE, CURRENT, PASS, REJECTED, SUPPLEMENT, TEMPLATE_UPDATES, ParseLine, SinkPartition,
+from jobs.sessionize.functions import (BASELINE, CURRENT, PASS, REJECTED, SUPPLEMENT, TEMPLATE_UPDATES, ParseLine, SinkPartition, sink_item, sink_record,
                                        lifecycle_ttl_ms)
 from jobs.sessionize.logic.records import Event
 from jobs.sessionize.logic.router import routing_key
@@ -88,6 +88,8 @@ def test_sink_partitions_keep_a_key_on_one_writer_and_cover_every_subtask():
     fragment, final = Emission(1, {"uid": 7, "session_key": "o-7"}, []), Emission(2, {"uid": 8, "session_key": "o-7"}, [7])
     assert partition(fragment) == partition(final), "every row of one key goes to the same writer, in order"
     assert SinkPartition(0)(emissions[5]) == 0
+    assert [partition(sink_record(e, partition)) for e in emissions] == [partition(e) for e in emissions], "as bytes too"
+    assert sink_item(sink_record(final, partition)) == final
 
 
 def test_state_ttl_bounds_a_keys_life_by_the_template():

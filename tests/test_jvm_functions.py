@@ -3,6 +3,7 @@ decoding of what the Java stages emit (the Java side itself: test_jvm_machine; t
 import pickle
 import struct
 
+from jobs.sessionize.functions import sink_item
 from jobs.sessionize.jvm.functions import AssembleRevisions, ParseRows
 from jobs.sessionize.logic.records import Rejection
 from jobs.sessionize.logic.sessions import Emission, Late
@@ -24,7 +25,7 @@ def packed(*events) -> bytes:
 def assembled(row: tuple) -> list:
     function = AssembleRevisions(demo_document(), 1)
     function.open(None)
-    return [pickle.loads(item) for item in function.process_element(row, FakeContext())]  # SINK_BYTES
+    return [sink_item(item) for item in function.process_element(row, FakeContext())]  # SINK_BYTES
 
 
 def test_a_baseline_event_becomes_a_row_keyed_by_its_join_value_with_the_pickled_event():

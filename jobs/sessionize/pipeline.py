@@ -122,7 +122,7 @@ def correlate_in_jvm(env: StreamExecutionEnvironment, events: DataStream, update
     specs = update_stream.map(spec_update, output_type=SPEC_ROW).name("rules-updates")
     wiring = get_gateway().jvm.luna.sessionize.Wiring
     rows = DataStream(wiring.correlate(events._j_data_stream, specs._j_data_stream, rules_spec(compiled), not config.hold_watermark))
-    return rows.connect(updates).process(AssembleRevisions(config.template, config.version), output_type=SINK_BYTES).name("assemble-revisions")
+    return rows.connect(updates).process(AssembleRevisions(config.template, config.version, SinkPartition(config.parallelism)), output_type=SINK_BYTES).name("assemble-revisions")
 
 
 def source_options(config: JobConfig, source: dict) -> dict[str, str]:

@@ -13,7 +13,7 @@ from pyflink.common.typeinfo import Types
 from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import BroadcastProcessFunction, RuntimeContext
 
-from ..functions import OWNER, REJECTED, FollowsTemplate, ParseLine, sink_record
+from ..functions import OWNER, REJECTED, FollowsTemplate, ParseLine, SinkPartition, sink_record
 from ..logic.errors import job_error
 from ..logic.records import Event, Rejection
 from ..logic.template import TemplateError, compile_template
@@ -63,8 +63,9 @@ class AssembleRevisions(FollowsTemplate, BroadcastProcessFunction):
     """A JVM output row → what the sink writes: an Emission (its document assembled here, once per revision),
     a Late event, an Orphan, or a job error's dead letter."""
 
-    def __init__(self, template: dict[str, Any], version: int):
+    def __init__(self, template: dict[str, Any], version: int, partition: SinkPartition | None = None):
         self.init_template(template, version)
+        self.partition = partition  # the sink's, so each record carries its partition (SINK_BYTES)
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.open_template()
@@ -78,7 +79,7 @@ class AssembleRevisions(FollowsTemplate, BroadcastProcessFunction):
 
     def process_element(self, value: Row, ctx: Any) -> Iterable:
         """Each output pickled here, once (SINK_BYTES)."""
-        return [sink_record(item) for item in self.outputs(value, ctx)]
+        return [sink_record(item, self.partition) for item in self.outputs(value, ctx)]
 
     def outputs(self, value: Row, ctx: Any) -> list:
         kind, session_key, header, payloads = value[0], value[1], value[2], value[3]
