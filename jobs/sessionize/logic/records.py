@@ -71,7 +71,9 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def storable_text(text: str) -> str:
     """Text every database accepts: a lone surrogate (which UTF-8 cannot encode) becomes its JSON escape
     `\\udXXX`, the form it had in a JSON line, so nothing is lost and the row can be written."""
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _LONE_SURROGATE.search(text) else text
+    if text.isascii() or not _LONE_SURROGATE.search(text):  # isascii: one C pass, the common case
+        return text
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
