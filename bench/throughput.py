@@ -109,6 +109,8 @@ class PeakMemory(threading.Thread):
         by_name: dict[str, float] = {}
         for key, (name, cpu) in self.threads.items():
             name = name.split(" (")[0].rstrip("#0123456789/ ")  # subtasks of one operator together
+            if key[0] == self.pid:  # this process: the sampler's own /proc reads (≈ 2 % of a core), not the job
+                name = "bench sampler"
             by_name[name] = by_name.get(name, 0.0) + cpu - self.baseline.get(key, 0.0)
         ranked = sorted(((cpu, name) for name, cpu in by_name.items() if cpu >= 0.5), reverse=True)[:top]
         return ", ".join(f"{name} {cpu:.1f}s" for cpu, name in ranked)
