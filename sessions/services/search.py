@@ -132,7 +132,7 @@ def key_q(text: str, template_ids: list[int] | None = None) -> Q:
         return Q(session_key=text.strip())
     if template_ids is not None:
         keys = Session.objects.filter(starts_with("session_key", prefix), template_id__in=template_ids)
-        if keys.order_by()[: UNSELECTIVE + 1].count() <= UNSELECTIVE:
+        if counting.bounded_size(keys.order_by(), UNSELECTIVE) <= UNSELECTIVE:
             return Q(id__in=keys.order_by().values("id"))
     return starts_with("session_key", prefix)
 
@@ -183,7 +183,7 @@ def all_fields_q(template_ids: list[int], wanted: list[tuple[str, Q]]) -> Q:
     if not wanted:
         return Q()
     rows = [SessionField.objects.filter(match, template_id__in=template_ids, name=name) for name, match in wanted]
-    sizes = [candidates[: UNSELECTIVE + 1].count() for candidates in rows]
+    sizes = [counting.bounded_size(candidates, UNSELECTIVE) for candidates in rows]
     driver = min(range(len(wanted)), key=sizes.__getitem__)
     if sizes[driver] > UNSELECTIVE:
         driver = None
@@ -207,7 +207,7 @@ def conclusion_q(template_ids: list[int], names: Iterable[str], since_ms: int | 
         holding = holding.filter(start_ms__gte=since_ms)
     if until_ms is not None:
         holding = holding.filter(start_ms__lt=until_ms)
-    if holding[: UNSELECTIVE + 1].count() > UNSELECTIVE:
+    if counting.bounded_size(holding, UNSELECTIVE) > UNSELECTIVE:
         return probe(SessionConclusion.objects.filter(session_id=OuterRef("id"), name__in=names))
     return Q(id__in=holding.values("session_id"))
 
