@@ -2,7 +2,7 @@
 clients, the rows MySQL/MariaDB examines for each (EXPLAIN), and bytes on disk per table.
 
     LUNA_SECRET_KEY=… .venv/bin/python bench/search_http.py --db mysql://luna:luna@127.0.0.1:3306/luna_bench \\
-        [--sessions 100000 --reuse] [--clients 8 --requests 40 --workers 5]
+        [--sessions 100000 --reuse] [--clients 8 --requests 80 --workers 3 --worker-class sync --threads 1]
 
 Seeds like bench/search.py (same synthetic sessions; `--reuse` keeps what an earlier run loaded), starts gunicorn
 on a free port against that database, and times each shape over the API with token authentication. Figures, not
@@ -136,10 +136,11 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="keep the sessions an earlier run loaded")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=40, help="requests per shape (spread over the clients)")
+    parser.add_argument("--requests", type=int, default=80, help="requests per shape (spread over the clients)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("LUNA_WEB_WORKERS", 0)) or (os.cpu_count() or 1) + 1)
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("LUNA_WEB_THREADS", 0)) or 2)
-    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (with --worker-class gthread)")
+    parser.add_argument("--worker-class", default=os.environ.get("LUNA_WEB_WORKER_CLASS", "sync"),
+                        help="gunicorn worker class: sync (what ./luna.sh runs) or gthread")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="luna-bench-http-"))
     os.environ.update(LUNA_VAR_DIR=str(work / "var"), DATABASE_URL=args.db, DJANGO_SETTINGS_MODULE="luna.settings")
