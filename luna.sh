@@ -127,10 +127,13 @@ up() {
   # files (newer events) appear, or the backlog's first hours would be late (queued and replayed, not lost).
   wait_for_job_running
   start_bg live "${manage[@]}" demo_data --live 7200 --orders 0 --no-import
-  # A production web server (runserver stays a development tool): gunicorn, workers sized to the cores, static
-  # files from WhiteNoise (collected above); LUNA_WEB_WORKERS overrides the worker count.
+  # A production web server (runserver stays a development tool): gunicorn, static files from WhiteNoise (collected
+  # above). One request per process, cores + 1 processes: a search is CPU in Python and the database shares the cores,
+  # so threads only queue behind the GIL (measured, docs/BENCHMARKS.md: 3 sync workers had the lowest p95/p99 on 2
+  # cores vs 3 or 5 workers × 2 threads). LUNA_WEB_WORKERS / LUNA_WEB_WORKER_CLASS override.
   start_bg web "$VENV/bin/gunicorn" luna.wsgi:application --bind "0.0.0.0:$PORT" \
-    --workers "${LUNA_WEB_WORKERS:-$(( $(nproc) * 2 + 1 ))}" --threads 2 --timeout 60 --access-logfile - --error-logfile -
+    --workers "${LUNA_WEB_WORKERS:-$(( $(nproc) + 1 ))}" --worker-class "${LUNA_WEB_WORKER_CLASS:-sync}" --timeout 60 \
+    --access-logfile - --error-logfile -
   for _ in $(seq 1 30); do curl -s -o /dev/null "http://127.0.0.1:$PORT/login/" && break; sleep 1; done
   cat <<MSG
 

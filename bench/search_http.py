@@ -2,7 +2,7 @@
 clients, the rows MySQL/MariaDB examines for each (EXPLAIN), and bytes on disk per table.
 
     LUNA_SECRET_KEY=… .venv/bin/python bench/search_http.py --db mysql://luna:luna@127.0.0.1:3306/luna_bench \\
-        [--sessions 100000 --reuse] [--clients 8 --requests 40 --workers 5]
+        [--sessions 100000 --reuse] [--clients 8 --requests 80 --workers 3 --worker-class sync --threads 1]
 
 Seeds like bench/search.py (same synthetic sessions; `--reuse` keeps what an earlier run loaded), starts gunicorn
 on a free port against that database, and times each shape over the API with token authentication. Figures, not
@@ -36,6 +36,7 @@ SHAPES = {  # the issue's shapes, as API queries
     "conclusion + 1 day": {"conclusion": "lost_order", "since": "2024-05-02", "until": "2024-05-03"},
     "conclusion + 90 days": {"conclusion": "lost_order", "since": "2024-05-01", "until": "2024-07-30"},
     "status": {"status": "complete"},
+    "sort by duration": {"ordering": "-duration"},
 }
 
 
@@ -135,8 +136,11 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="keep the sessions an earlier run loaded")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=40, help="requests per shape (spread over the clients)")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--requests", type=int, default=80, help="requests per shape (spread over the clients)")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("LUNA_WEB_WORKERS", 0)) or (os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (with --worker-class gthread)")
+    parser.add_argument("--worker-class", default=os.environ.get("LUNA_WEB_WORKER_CLASS", "sync"),
+                        help="gunicorn worker class: sync (what ./luna.sh runs) or gthread")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="luna-bench-http-"))
     os.environ.update(LUNA_VAR_DIR=str(work / "var"), DATABASE_URL=args.db, DJANGO_SETTINGS_MODULE="luna.settings")
@@ -163,7 +167,8 @@ def main() -> None:
     token = Token.objects.get_or_create(user=user)[0].key
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "luna.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                               "--workers", str(args.workers), "--threads", "2", "--log-level", "warning"],
+                               "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", args.worker_class,
+                               "--log-level", "warning"],
                               cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}/api/sessions/"
@@ -174,9 +179,9 @@ def main() -> None:
             except OSError:
                 time.sleep(0.5)
         print(f"{Session.objects.count():,} sessions; {args.clients} clients, {args.requests} requests per shape, "
-              f"gunicorn {args.workers} workers × 2 threads")
+              f"gunicorn {args.workers} {args.worker_class} workers × {args.threads} threads")
         with ThreadPoolExecutor(args.clients) as pool:  # every worker thread connects and loads its code once first
-            list(pool.map(lambda _: get(base + "?key=none", token), range(4 * args.workers * 2)))
+            list(pool.map(lambda _: get(base + "?key=none", token), range(4 * args.workers * args.threads)))
         print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; CPU columns are ms per request "
               "of the gunicorn workers and of the database server (their CPU while the shape ran ÷ requests)")
         print(f"{'shape':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'app cpu':>8} {'db cpu':>7} {'EXPLAIN rows':>13}")

@@ -7,3 +7,8 @@ class LunaSessionsConfig(AppConfig):
     label = "luna_sessions"
     verbose_name = "Luna sessions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .services import stamps
+
+        stamps.connect()  # per-worker caches dropped when their tables change (services/stamps.py)

@@ -6,3 +6,7 @@ import os
 os.environ.setdefault("LUNA_SECRET_KEY", "luna-test-suite-only-key-" + "0123456789abcdefghijklmnopqrstuvwxyz")
 
 from luna.settings import *  # noqa: E402,F401,F403
+
+# Counts and selectivity are not remembered between requests here (tests that change rows would meet old figures);
+# tests/test_counting.py turns it on where it is the subject.
+LUNA_COUNT_CACHE_S = 0

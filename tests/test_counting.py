@@ -45,3 +45,42 @@ def test_a_count_the_time_limit_stops_says_at_least_what_was_seen_and_the_reques
 def test_other_database_errors_are_not_taken_for_a_time_limit(five_sessions):
     with pytest.raises(DatabaseError):
         bounded_count(Session.objects.extra(where=["no_such_column = 1"]))
+
+
+@pytest.fixture
+def remembering(settings):
+    from django.core.cache import cache
+
+    settings.LUNA_COUNT_CACHE_S = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_count_past_the_cap_is_remembered_an_exact_one_is_not(five_sessions, remembering, settings):
+    from django.test.utils import CaptureQueriesContext
+
+    from sessions.services import paging
+
+    settings.LUNA_COUNT_CAP = 3
+    queryset = Session.objects.order_by("-start_ms", "-id")
+    assert paging.window(queryset, size=2).count == Count(3, MORE_THAN)
+    with CaptureQueriesContext(connection) as queries:
+        assert paging.window(queryset, size=2).count == Count(3, MORE_THAN)
+    assert not any("COUNT(" in query["sql"] for query in queries.captured_queries)  # only the page's own reads
+    settings.LUNA_COUNT_CAP = 10
+    assert paging.window(queryset, size=2).count == Count(5, EXACT)
+    Session.objects.filter(pk=5).delete()
+    assert paging.window(queryset, size=2).count == Count(4, EXACT)  # exact counts are counted every time
+
+
+def test_a_conditions_selectivity_is_remembered_per_query(five_sessions, remembering):
+    from django.test.utils import CaptureQueriesContext
+
+    from sessions.services.counting import bounded_size
+
+    assert bounded_size(Session.objects.filter(status="complete"), 2) == 3
+    with CaptureQueriesContext(connection) as queries:
+        assert bounded_size(Session.objects.filter(status="complete"), 2) == 3
+        assert bounded_size(Session.objects.filter(status="closed"), 2) == 0
+    assert len(queries.captured_queries) == 1  # the other status is another query

@@ -129,6 +129,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("LUNA_MAX_BODY_BYTES", default=2_621_440)
 # index-only counts that do finish (status, a selective semi-join) take 1–5 ms there, so 20 ms wastes little.
 LUNA_COUNT_CAP = env.int("LUNA_COUNT_CAP", default=10_000)
 LUNA_COUNT_TIME_MS = env.int("LUNA_COUNT_TIME_MS", default=20)
+# A count past the cap, an estimate and a condition's selectivity are kept this long per search (0: never), in the
+# cache below: per worker process by default, shared when LUNA_CACHE_URL names one (e.g. redis://127.0.0.1:6379/2).
+LUNA_COUNT_CACHE_S = env.int("LUNA_COUNT_CACHE_S", default=60)
+CACHES = {"default": env.cache_url("LUNA_CACHE_URL", default="locmemcache://luna")}
 
 # Alert e-mails go through Django's mail backend: the console by default, or LUNA_EMAIL_URL (smtp://user:pw@host:587).
 vars().update(env.email_url("LUNA_EMAIL_URL", default="consolemail://"))

@@ -39,6 +39,9 @@ class Session(models.Model):
             models.Index(fields=["template", "start_ms"], name="luna_session_start_idx"),
             models.Index(fields=["template", "primary_conclusion", "start_ms"], name="luna_session_concl_idx"),
             models.Index(fields=["template", "status", "start_ms"], name="luna_session_status_idx"),
+            # sort by duration (keyset on duration, id: InnoDB and TiDB keep the id in every secondary index), so
+            # that order reads its page from the index instead of sorting every session (2.5 s at 1 M, issue 12)
+            models.Index(fields=["template", "duration_ms"], name="luna_session_duration_idx"),
         ]
 
     def __str__(self) -> str:

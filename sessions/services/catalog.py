@@ -7,7 +7,8 @@ a later version's label wins.
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..models import TemplateVersion
+from ..models import AnalysisTemplate, TemplateVersion
+from .stamps import StampedCache
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,51 @@ def _dicts(value: Any) -> list[dict]:
 
 
 def catalog(template_ids: Iterable[int]) -> Catalog:
-    """The catalog of these templates (oldest version first, so newer labels win)."""
+    """The catalog of these templates (oldest version first, so newer labels win). Kept per worker while no template
+    or version changes (services/stamps.py): shared, so read it, never change it."""
+    key = frozenset(template_ids)
+    return _catalogs.get(key, lambda: build_catalog(key))
+
+
+def build_catalog(template_ids: Iterable[int]) -> Catalog:
+    """The catalog read from the versions' documents."""
     result = Catalog()
     versions = TemplateVersion.objects.filter(template_id__in=list(template_ids)).order_by("number", "id")
     for document in versions.values_list("document", flat=True):
         result.add(document)
     return result
+
+
+@dataclass(frozen=True)
+class Templates:
+    """Every template's row, as the search needs them: ids by name, and the rows its results show."""
+
+    rows: dict[int, dict[str, Any]]
+
+    def ids(self, value: str = "") -> list[int]:
+        """Ids of the template named `value` (or with that id; a name differing only in case when none is exact, as a
+        case-insensitive column compares); every template when no value is given. Ordered by name."""
+        value = value.strip()
+        if value:
+            chosen = [pk for pk, row in self.rows.items() if row["name"] == value]
+            chosen = chosen or [pk for pk, row in self.rows.items() if row["name"].casefold() == value.casefold()]
+            if value.isdigit() and int(value) in self.rows and int(value) not in chosen:
+                chosen.append(int(value))
+        else:
+            chosen = list(self.rows)
+        return sorted(chosen, key=lambda pk: self.rows[pk]["name"])
+
+    def instance(self, pk: int) -> AnalysisTemplate | None:
+        """A fresh instance of template `pk` (its caller may change it), or None when it is not known."""
+        row = self.rows.get(pk)
+        return AnalysisTemplate.from_db("default", list(row), list(row.values())) if row is not None else None
+
+
+def templates() -> Templates:
+    """Every template's row, kept per worker while the template table's stamp holds."""
+    return _templates.get(None, lambda: Templates({row["id"]: row for row in AnalysisTemplate.objects.values(
+        "id", "name", "description", "created_at", "updated_at")}))
+
+
+_catalogs = StampedCache("templates", "versions")
+_templates = StampedCache("templates")

@@ -5,11 +5,13 @@ server aborts it after LUNA_COUNT_TIME_MS). An unselective search probed session
 region = eu) reaches the cap only after ~200,000 probes (≈0.5 s at 1 M sessions); there the answer is "at least what
 the page showed" instead. Each backend spells the time limit its own way: one small printer each.
 """
+import hashlib
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connections, transaction
 from django.db.models import QuerySet
@@ -95,3 +97,29 @@ def _timed_out(error: DatabaseError) -> bool:
     cause = error.__cause__ if error.__cause__ is not None else error
     code = cause.args[0] if cause.args else None
     return code in TIMEOUT_CODES
+
+
+def remembered(purpose: str, queryset: QuerySet, compute: Callable[[], Any], keep: Callable[[Any], bool] = lambda _: True) -> Any:
+    """`compute()` for this queryset, kept in the cache (per worker by default, settings.CACHES) for
+    LUNA_COUNT_CACHE_S seconds when `keep(value)`. For figures that only steer a plan or label a page, where a minute
+    old is as good as new: selectivity checks, and counts past the cap or estimated (an unselective search paid 20 ms
+    of database CPU per request for a count the time limit stopped, issue 12). Exact counts are never kept."""
+    seconds = settings.LUNA_COUNT_CACHE_S
+    if seconds <= 0:
+        return compute()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return compute()
+    key = "luna-count:" + hashlib.sha256(repr((purpose, queryset.db, sql, params)).encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if keep(value):
+            cache.set(key, value, seconds)
+    return value
+
+
+def bounded_size(queryset: QuerySet, limit: int) -> int:
+    """min(matches, limit + 1): how selective a condition is, for choosing a plan (remembered, see above)."""
+    return remembered(f"size {limit}", queryset, lambda: queryset[: limit + 1].count())

@@ -10,10 +10,11 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
 
-from .counting import AT_LEAST, ESTIMATE, KINDS, Count, bounded_count, limited_rows
+from .counting import AT_LEAST, ESTIMATE, EXACT, KINDS, Count, bounded_count, limited_rows, remembered
 
 SIZE = 50
 DEFAULT_ORDER = "-start_ms"
@@ -121,6 +122,8 @@ def rows_by_id(queryset: QuerySet, ids: list[int]) -> list:
     channel = wechat at 1 M sessions, vs a range read of the index alone)."""
     if not ids:
         return []
+    if hasattr(queryset, "rows_by_id"):  # a queryset that knows a cheaper way (search.SearchResults)
+        return queryset.rows_by_id(ids)
     found = queryset.model._default_manager.filter(pk__in=ids).prefetch_related(*queryset._prefetch_related_lookups)
     by_id = {row.pk: row for row in found}
     return [by_id[pk] for pk in ids if pk in by_id]
@@ -137,6 +140,14 @@ def estimate(queryset: QuerySet, rows: list, seen: int) -> Count | None:
     if newest <= reached:
         return None
     return Count(max(seen, round((len(rows) - 1) * (newest - first) / (newest - reached)) + 1), ESTIMATE)
+
+
+def first_page_count(queryset: QuerySet, rows: list, seen: int, order: str) -> Count:
+    """The bounded count of a search whose first page is full; when the time limit stops it, the estimate."""
+    count = bounded_count(queryset, seen=seen)
+    if count.kind == AT_LEAST and order == DEFAULT_ORDER:
+        count = estimate(queryset, rows, seen) or count
+    return count
 
 
 def window(queryset: QuerySet, cursor_text: str | None = None, size: int = SIZE) -> Window:
@@ -158,10 +169,12 @@ def window(queryset: QuerySet, cursor_text: str | None = None, size: int = SIZE)
     if cursor is not None and cursor.count is not None:
         carried = cursor.count
         count = Count(max(seen, carried.value), carried.kind) if carried.kind in (AT_LEAST, ESTIMATE) else carried
+    elif cursor is None and not more:
+        count = Count(len(rows))
+    elif cursor is None:  # a full first page: bounded, and remembered a minute unless exact (counting.remembered)
+        count = remembered(f"first page, cap {settings.LUNA_COUNT_CAP}", queryset, lambda: first_page_count(queryset, rows, seen, order), lambda n: n.kind != EXACT)
     else:
-        count = Count(len(rows)) if cursor is None and not more else bounded_count(queryset, seen=seen)
-        if count.kind == AT_LEAST and cursor is None and order == DEFAULT_ORDER:
-            count = estimate(queryset, rows, seen) or count
+        count = bounded_count(queryset, seen=seen)
     anchor = (lambda row: Cursor(order, getattr(row, field), row.pk, count=count))
     if backwards:
         rows.reverse()

@@ -8,6 +8,7 @@ explicitly (an IN list is still an index range). Values only ever travel as quer
 """
 import bisect
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -18,11 +19,18 @@ from django.db.models.lookups import IsNull
 from jobs.sessionize.logic.durations import parse_duration_ms
 
 from ..models import AnalysisTemplate, DeadLetter, Session, SessionConclusion, SessionField, SessionNode
-from . import counting, reports
-from .catalog import catalog
+from . import counting, prepared, reports
+from .catalog import catalog, templates
 
 # The q box materialises matching session ids; an order id or trans_id matches a handful, this is a guard.
 Q_BOX_LIMIT = 1000
+
+
+class SearchResults(QuerySet):
+    """Sessions as result tables list them; a keyset page reads its rows through `rows_by_id` (services/paging.py)."""
+
+    def rows_by_id(self, ids: list[int]) -> list[Session]:
+        return page_rows(ids)
 
 
 def search_queryset() -> QuerySet[Session]:
@@ -32,19 +40,41 @@ def search_queryset() -> QuerySet[Session]:
     and sort every matching session, while alone the (template, start_ms) index yields the first page.
     """
     conclusions = SessionConclusion.objects.order_by("session_id", "name")
-    return Session.objects.prefetch_related("template", Prefetch("conclusions", queryset=conclusions)).order_by("-start_ms", "-id")
+    results = SearchResults(Session).prefetch_related("template", Prefetch("conclusions", queryset=conclusions))
+    return results.order_by("-start_ms", "-id")
+
+
+_CONCLUSIONS = SessionConclusion._meta.get_field("session").remote_field.cache_name
+
+
+def page_rows(ids: list[int]) -> list[Session]:
+    """The sessions with these ids, in this order, as search_queryset() gives them, for a fraction of the CPU (issue
+    12): rows and conclusions by two statements compiled once per worker (services/prepared.py), the template from
+    the worker's template rows (catalog.templates), and the conclusions handed to each session as Django's prefetch
+    does (`session.conclusions.all()` reads them without a query)."""
+    if not ids:
+        return []
+    by_id = {row.pk: row for row in prepared.rows_in("search-rows", Session.objects.order_by(), "pk", ids)}
+    held = defaultdict(list)
+    ordered = SessionConclusion.objects.order_by("session_id", "name")
+    for item in prepared.rows_in("search-conclusions", ordered, "session_id", list(by_id)) if by_id else []:
+        held[item.session_id].append(item)
+    known, attached = templates(), {}
+    template_cache = Session.template.field
+    for row in by_id.values():
+        if row.template_id not in attached:
+            attached[row.template_id] = known.instance(row.template_id)
+        if attached[row.template_id] is not None:
+            template_cache.set_cached_value(row, attached[row.template_id])
+        conclusions = QuerySet(SessionConclusion)
+        conclusions._result_cache, conclusions._prefetch_done = held[row.pk], True
+        row._prefetched_objects_cache = {_CONCLUSIONS: conclusions}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def resolve_template_ids(value: str | None) -> list[int]:
     """Ids of the template named `value` (or with that id); every template when no value is given."""
-    templates = AnalysisTemplate.objects.all()
-    if value:
-        value = value.strip()
-        match = Q(name=value)
-        if value.isdigit():
-            match |= Q(pk=int(value))
-        templates = templates.filter(match)
-    return list(templates.values_list("pk", flat=True))
+    return templates().ids(value or "")
 
 
 def to_epoch_ms(moment: datetime) -> int:
@@ -102,7 +132,7 @@ def key_q(text: str, template_ids: list[int] | None = None) -> Q:
         return Q(session_key=text.strip())
     if template_ids is not None:
         keys = Session.objects.filter(starts_with("session_key", prefix), template_id__in=template_ids)
-        if keys.order_by()[: UNSELECTIVE + 1].count() <= UNSELECTIVE:
+        if counting.bounded_size(keys.order_by(), UNSELECTIVE) <= UNSELECTIVE:
             return Q(id__in=keys.order_by().values("id"))
     return starts_with("session_key", prefix)
 
@@ -153,7 +183,7 @@ def all_fields_q(template_ids: list[int], wanted: list[tuple[str, Q]]) -> Q:
     if not wanted:
         return Q()
     rows = [SessionField.objects.filter(match, template_id__in=template_ids, name=name) for name, match in wanted]
-    sizes = [candidates[: UNSELECTIVE + 1].count() for candidates in rows]
+    sizes = [counting.bounded_size(candidates, UNSELECTIVE) for candidates in rows]
     driver = min(range(len(wanted)), key=sizes.__getitem__)
     if sizes[driver] > UNSELECTIVE:
         driver = None
@@ -177,7 +207,7 @@ def conclusion_q(template_ids: list[int], names: Iterable[str], since_ms: int | 
         holding = holding.filter(start_ms__gte=since_ms)
     if until_ms is not None:
         holding = holding.filter(start_ms__lt=until_ms)
-    if holding[: UNSELECTIVE + 1].count() > UNSELECTIVE:
+    if counting.bounded_size(holding, UNSELECTIVE) > UNSELECTIVE:
         return probe(SessionConclusion.objects.filter(session_id=OuterRef("id"), name__in=names))
     return Q(id__in=holding.values("session_id"))
 
