@@ -18,7 +18,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
 
+from bench.macro_breakdown import HEADER, breakdown, print_breakdown  # noqa: E402
 from bench.macro_load import DAY, DIMENSIONS, documents, load  # noqa: E402
+
+
+def loaded_until(template_id: int) -> int:
+    """The end of the loaded range (the day after the last day rollup): --skip-load measures the same 90 days the
+    load wrote, whatever today is."""
+    from analytics.models import Rollup
+
+    last = Rollup.objects.filter(template_id=template_id, grain="d").order_by("-bucket_ms").values_list("bucket_ms", flat=True).first()
+    if last is None:
+        raise SystemExit("nothing loaded for bench-macro: run without --skip-load first")
+    return last + DAY
 
 
 def upkeep_cost(template_id: int, until_ms: int, sessions: int = 20_000, batch: int = 500) -> None:
@@ -82,6 +94,9 @@ def main() -> None:
     parser.add_argument("--skip-load", action="store_true", help="reuse the rows already loaded")
     parser.add_argument("--skip-upkeep", action="store_true", help="do not measure the upkeep on its own")
     parser.add_argument("--load-only", action="store_true", help="load, measure nothing")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="per query: server time (ANALYZE), handler reads, execute + fetch, end to end (MariaDB)")
+    parser.add_argument("--only", choices=["rollups", "facts"], help="measure one source only")
     args = parser.parse_args()
 
     import django
@@ -101,7 +116,7 @@ def main() -> None:
         template = save_template_version(dict(demo_document(), name="bench-macro", dimensions=DIMENSIONS)).template
     assert macro.template_dimensions(template) == DIMENSIONS, "bench-macro's dimensions are channel and region"
     now = int(time.time() * 1000)
-    until = now - now % DAY
+    until = loaded_until(template.pk) if args.skip_load else now - now % DAY
     if not args.skip_load:
         load(database_url_for_jobs(), template.pk, args.sessions, args.days, until)
     if args.load_only:
@@ -110,17 +125,22 @@ def main() -> None:
     base = dict(template="bench-macro", since_ms=since, until_ms=until)
     print(f"\n{connections['analytics'].display_name}, {args.sessions:,} sessions over {args.days} days; "
           f"load average before: {os.getloadavg()[0]:.1f}")
-    print(f"{'query':42} {'source':8} {'rows':>7} {'p50 ms':>9} {'p95 ms':>9} {'client CPU ms':>14}")
+    print(HEADER if args.breakdown else f"{'query':42} {'source':8} {'rows':>7} {'p50 ms':>9} {'p95 ms':>9} {'client CPU ms':>14}")
     tidb = offline_connections()["tidb"]
+    sources = [s for s in (("rollups", args.repeat), ("facts", args.facts_repeat)) if args.only in (None, s[0])]
     for name, spec in QUERIES.items():
-        for source, repeat in (("rollups", args.repeat), ("facts", args.facts_repeat)):
+        for source, repeat in sources:
             query = MacroQuery(**base, **spec, source=source)
             macro.run(query)  # warm: the first read of a table after the load comes from disk
+            if args.breakdown:
+                compiled = macro.prepare(query)[2]
+                print_breakdown(name, source, breakdown(lambda: macro.run(query), compiled, connections["analytics"], repeat))
+                continue
             cpu = time.process_time()
             p50, p95, result = timed(lambda: macro.run(query), repeat)
             cpu_ms = 1000 * (time.process_time() - cpu) / repeat
             print(f"{name:42} {source:8} {len(result.rows):>7} {p50:>9.1f} {p95:>9.1f} {cpu_ms:>14.1f}   ({result.reason})")
-        for source in ("rollups", "facts"):
+        for source, _ in [] if args.breakdown else sources:
             _, _, compiled = macro.prepare(MacroQuery(**base, **spec, source=source), tidb)
             print(f"  TiDB SQL ({source}): {compiled.sql[:700]}{' …' if len(compiled.sql) > 700 else ''}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")

@@ -130,13 +130,37 @@ def test_an_unknown_template_is_a_query_error(demo_template, analytics_db):
         macro.run(query(template="nope"))
 
 
-def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_dimension(demo_template, analytics_db):
+def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_dimension(demo_document, demo_template, analytics_db):
     from analytics.models import Rollup
+    from sessions.services.templates import save_template_version
 
-    for names, sessions in (("channel,region", 3), ("channel", 2)):  # the template's dimensions changed in between
+    for dimensions in (["channel"], ["channel", "region"]):  # the template's dimensions changed in between
+        save_template_version(dict(demo_document, dimensions=dimensions))
+    for names, sessions in (("channel,region", 3), ("channel", 2)):
         Rollup.objects.create(template=demo_template, grain="d", bucket_ms=SINCE, status="closed", conclusion="abandoned",
                               dim_names=names, d1="card", sessions=sessions)
     result = macro.run(query(source="rollups", dimensions=[{"kind": "conclusion"}]))
     assert result.rows == [["abandoned", 5]] and result.params[-2:] == ["channel", "channel,region"]
     by_channel = macro.run(query(source="rollups", dimensions=[{"kind": "field", "field": "channel"}]))
     assert by_channel.rows == [["card", 3]]  # a field dimension reads the current layout only
+
+
+def test_the_open_sessions_of_a_rollup_answer_are_counted_on_the_coarsest_rows_the_range_aligns_with(demo_template, analytics_db):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics.models import Rollup
+
+    hour = 3_600_000
+    for grain, bucket in (("h", SINCE + hour), ("d", SINCE)):
+        for status, sessions in (("open", 2), ("closed", 3)):
+            Rollup.objects.create(template=demo_template, grain=grain, bucket_ms=bucket, status=status, conclusion="abandoned",
+                                  dim_names="channel,region", d1="card", sessions=sessions)
+    by_hour = [{"kind": "time", "granularity": "hour"}, {"kind": "conclusion"}]
+    with CaptureQueriesContext(connections["analytics"]) as day_aligned:
+        result = macro.run(query(source="rollups", dimensions=by_hour))
+    assert result.grain == "h" and result.rows == [[SINCE + hour, "abandoned", 5]]
+    assert result.provisional["open_sessions"] == 2
+    assert any("'open'" in q["sql"] and "= 'd'" in q["sql"] for q in day_aligned.captured_queries)  # day rows
+    within_a_day = macro.run(query(source="rollups", since_ms=SINCE + hour, until_ms=SINCE + 2 * hour, dimensions=by_hour))
+    assert within_a_day.rows == result.rows and within_a_day.provisional["open_sessions"] == 2  # hour rows

@@ -16,7 +16,7 @@ from ..facts.row import dim_key
 from ..models import Rollup, SessionFact
 from ..rollups.histogram import COLUMNS as HISTOGRAM
 from ..rollups.contribution import GRAINS
-from .functions import ApproxPercentile, TimeBucket, boundary_bucket
+from .functions import ApproxPercentile, CountSum, TimeBucket, boundary_bucket
 from .planner import Plan
 from .printers import Aggregate, Printer
 from .spec import DURATION, Dimension, MacroQuery, Measure
@@ -64,23 +64,24 @@ def _rollup_queryset(query: MacroQuery, plan: Plan, template_id: int) -> tuple[Q
         column = _slot(item.field, plan) if item.kind == "field" else item.kind
         qs = qs.filter(**{f"{column}__in": item.values})
     groups = {f"g_{d.name}": _column_dimension(d, plan, "bucket_ms") for d in query.dimensions}
-    aggregates = _additive(query, Sum("sessions"), lambda q: Sum("sessions", filter=q), "duration_sum")
+    aggregates = _additive(query, CountSum("sessions"), lambda q: CountSum("sessions", filter=q), "duration_sum", CountSum)
     if any(m.kind == "percentile" for m in query.measures):
-        aggregates.update({f"x_{h}": Sum(h) for h in HISTOGRAM})
+        aggregates.update({f"x_{h}": CountSum(h) for h in HISTOGRAM})
     qs = qs.values(**groups).annotate(**aggregates).order_by(*groups) if groups else _plain(qs, aggregates)
     return qs, [*groups, *aggregates]
 
 
-def _additive(query: MacroQuery, sessions: Any, counted: Any, duration: str) -> dict[str, Any]:
-    """The aggregates that add up over rollup rows and fact rows alike (`counted(q)`: sessions matching q)."""
+def _additive(query: MacroQuery, sessions: Any, counted: Any, duration: str, total: type = Sum) -> dict[str, Any]:
+    """The aggregates that add up over rollup rows and fact rows alike (`counted(q)`: sessions matching q; `total`
+    the sum aggregate)."""
     aggregates: dict[str, Any] = {"x_sessions": sessions}
     for i, measure in enumerate(query.measures):
         if measure.kind == "share":
             aggregates[share_column(i)] = counted(Q(conclusion=measure.conclusion))
         elif measure.kind == "completeness":
-            aggregates["x_completeness"] = Sum("completeness_e4")
+            aggregates["x_completeness"] = total("completeness_e4")
         elif measure.kind in ("sum", "avg"):
-            aggregates["x_duration_sum"] = Sum(duration)
+            aggregates["x_duration_sum"] = total(duration)
     return aggregates
 
 
