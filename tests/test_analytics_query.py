@@ -156,11 +156,12 @@ def test_the_open_sessions_of_a_rollup_answer_are_counted_on_the_coarsest_rows_t
         for status, sessions in (("open", 2), ("closed", 3)):
             Rollup.objects.create(template=demo_template, grain=grain, bucket_ms=bucket, status=status, conclusion="abandoned",
                                   dim_names="channel,region", d1="card", sessions=sessions)
-    by_hour = [{"kind": "time", "granularity": "hour"}, {"kind": "conclusion"}]
+    by_hour = dict(dimensions=[{"kind": "time", "granularity": "hour"}, {"kind": "conclusion"}],
+                   measures=[{"kind": "sessions"}, {"kind": "share", "conclusion": "abandoned"}])  # hour rows (a share)
     with CaptureQueriesContext(connections["analytics"]) as day_aligned:
-        result = macro.run(query(source="rollups", dimensions=by_hour))
-    assert result.grain == "h" and result.rows == [[SINCE + hour, "abandoned", 5]]
+        result = macro.run(query(source="rollups", **by_hour))
+    assert result.grain == "h" and result.rows == [[SINCE + hour, "abandoned", 5, 1.0]]
     assert result.provisional["open_sessions"] == 2
     assert any("'open'" in q["sql"] and "= 'd'" in q["sql"] for q in day_aligned.captured_queries)  # day rows
-    within_a_day = macro.run(query(source="rollups", since_ms=SINCE + hour, until_ms=SINCE + 2 * hour, dimensions=by_hour))
+    within_a_day = macro.run(query(source="rollups", since_ms=SINCE + hour, until_ms=SINCE + 2 * hour, **by_hour))
     assert within_a_day.rows == result.rows and within_a_day.provisional["open_sessions"] == 2  # hour rows

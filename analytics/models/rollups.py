@@ -1,6 +1,7 @@
 """Rollup tables kept by the streaming sink (analytics/rollups); their names and columns are its contract."""
 from django.db import models
 
+from ..rollups.contribution import HOUR_COLUMNS
 from ..rollups.histogram import COLUMNS as HISTOGRAM_COLUMNS
 
 
@@ -82,3 +83,43 @@ class SessionContribution(models.Model):
         db_table = "analytics_session_contribution"
         verbose_name = "session contribution"
         indexes = [models.Index(fields=["template", "pending_since_ms"], name="analytics_contrib_pending_idx")]
+
+
+class RollupHours(models.Model):
+    """Sessions per template × UTC day × primary conclusion × dimension values, with the count of each UTC hour of
+    the day in `s00`…`s23` (a histogram of start hours) — no status, severity or measures but counts.
+
+    It answers the commonest chart, sessions per hour × conclusion × dimension, with one row per day instead of up
+    to 24 × statuses × severities hour rows: 90 days at 10 M sessions read 10k rows instead of 320k, and return one
+    row per day and series (the 24 counts packed into one text column) instead of one per hour and series. The
+    sink keeps it with the other grains (analytics/rollups/contribution.py, tier `HOURS`), in the same transaction.
+    """
+
+    template = models.ForeignKey("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                 db_index=False)  # the covering index starts with it
+    day_ms = models.BigIntegerField(help_text="UTC day start, epoch ms.")
+    conclusion = models.CharField(max_length=100, blank=True, default="", help_text="Primary conclusion.")
+    dim_names = models.CharField(max_length=150, blank=True, default="", help_text="Dimensions held in d1..d3 (as the rollups).")
+    d1 = models.CharField(max_length=100, blank=True, default="")
+    d2 = models.CharField(max_length=100, blank=True, default="")
+    d3 = models.CharField(max_length=100, blank=True, default="")
+    sessions = models.BigIntegerField(default=0, db_default=0)
+
+    class Meta:
+        db_table = "analytics_rollup_hours"
+        verbose_name = "hours-of-day rollup row"
+        constraints = [
+            models.UniqueConstraint(fields=["d1", "d2", "d3", "conclusion", "day_ms", "dim_names", "template"],
+                                    name="analytics_rollup_hours_key"),
+        ]
+        # Covering (31 of InnoDB's 32 key parts): the day range, layout, the grouped columns and the 24 counts are
+        # read from this index alone, in GROUP BY order.
+        indexes = [models.Index(fields=["template", "dim_names", "day_ms", "conclusion", "d1", "d2", "d3", *HOUR_COLUMNS],
+                                name="analytics_rollup_hours_order")]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}/{self.day_ms} {self.conclusion} ×{self.sessions}"
+
+
+for _name in HOUR_COLUMNS:  # a database default too: the sink's upsert names only the hours it adds to
+    RollupHours.add_to_class(_name, models.IntegerField(default=0, db_default=0))

@@ -1,5 +1,5 @@
 """Vendor-specific ORM expressions the macro compiler needs (Django's own cover everything else)."""
-from django.db.models import Aggregate, BigIntegerField, Case, Expression, F, FloatField, Func, Sum, Value, When
+from django.db.models import Aggregate, BigIntegerField, Case, CharField, Expression, F, FloatField, Func, Sum, Value, When
 
 from ..db import is_tidb
 
@@ -59,3 +59,19 @@ class CountSum(Sum):
         if is_tidb(connection):
             return self.as_sql(compiler, connection, **extra)
         return self.as_sql(compiler, connection, template="SUM(CAST(%(expressions)s AS DOUBLE))", **extra)
+
+
+class PackedSums(Func):
+    """The sums of several columns as one text 'n0,n1,…': the hours-of-day rollups return a day's 24 hourly counts
+    in one column (PyMySQL parses each value of each row in Python: 24 columns cost as much as 24 rows)."""
+
+    output_field = CharField()
+
+    def __init__(self, *columns: str) -> None:
+        super().__init__(*(CountSum(column) for column in columns))
+
+    def as_mysql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CONCAT_WS(',', %(expressions)s)", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" || ',' || ", **extra)

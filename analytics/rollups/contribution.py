@@ -13,6 +13,9 @@ from .histogram import BUCKETS, bucket_of
 
 MINUTE_MS, HOUR_MS, DAY_MS = 60_000, 3_600_000, 86_400_000
 GRAINS: dict[str, int] = {"m": MINUTE_MS, "h": HOUR_MS, "d": DAY_MS}
+HOURS = "x"  # the hours-of-day tier (table analytics_rollup_hours): per UTC day, conclusion and dimension values,
+# no status or severity; its Delta's `histogram` counts the session's start hour of the day (0..23)
+HOUR_COLUMNS = tuple(f"s{hour:02d}" for hour in range(24))  # its columns, one count per UTC hour of the day
 MAX_DIM_VALUE = 100
 MAX_SLOTS = 3  # dimension columns d1..d3 of the rollup table
 
@@ -120,13 +123,16 @@ class Delta:
 
 
 def contribution(facts: SessionFacts, sign: int = 1) -> list[tuple[RowKey, Delta]]:
-    """The rows a session counts in (one per grain) and what it adds to each (`sign` −1 retracts)."""
+    """The rows a session counts in (one per grain, and one hours-of-day row) and what it adds to each (`sign` −1
+    retracts)."""
     names, values = slot_values(facts.dims)
     delta = Delta(sign, sign * facts.duration_ms, sign * facts.completeness_e4, {bucket_of(facts.duration_ms): sign})
+    day = facts.start_ms - facts.start_ms % DAY_MS
     return [
-        (RowKey(grain, facts.start_ms - facts.start_ms % size, facts.status, facts.conclusion, facts.severity, names, values),
-         Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram)))
-        for grain, size in GRAINS.items()
+        *((RowKey(grain, facts.start_ms - facts.start_ms % size, facts.status, facts.conclusion, facts.severity, names, values),
+           Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram)))
+          for grain, size in GRAINS.items()),
+        (RowKey(HOURS, day, "", facts.conclusion, "", names, values), Delta(sign, histogram={(facts.start_ms - day) // HOUR_MS: sign})),
     ]
 
 

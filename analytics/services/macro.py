@@ -1,5 +1,6 @@
 """Run a macro query on the `analytics` alias and shape the answer (derived measures computed here)."""
 from dataclasses import dataclass, field, replace
+from itertools import groupby
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -15,7 +16,7 @@ from ..query.compiler import Compiled, compile_query, node_column, share_column
 from ..query.planner import Plan, PlanError, coarsest_grain, plan
 from ..query.printers import dialect_of, printer_for
 from ..query.spec import MacroQuery, Measure
-from ..rollups.contribution import slots
+from ..rollups.contribution import HOUR_MS, slots
 from ..rollups.histogram import COLUMNS as HISTOGRAM, percentile
 
 
@@ -90,6 +91,8 @@ def run(query: MacroQuery) -> MacroResult:
         raw = cursor.fetchall()
     dims = [d.name for d in query.dimensions]
     columns = compiled.columns
+    if compiled.hours:
+        raw, columns = expand_hours(raw, columns, query)
     if compiled.fold or compiled.pivot:
         records = [dict(zip(columns, values)) for values in raw]
         if compiled.fold:
@@ -123,6 +126,23 @@ def shape(raw: list[tuple], columns: list[str], query: MacroQuery, source: str) 
         sessions = int(sessions)
         rows.append(head + [read(values, sessions) for read in readers])
     return rows
+
+
+def expand_hours(raw: list[tuple], columns: list[str], query: MacroQuery) -> tuple[list[tuple], list[str]]:
+    """Rows per day with 24 packed hourly counts (the hours-of-day rollups) → one row per hour in range, in the
+    order the hour rows' SQL returns (every dimension ascending): rows sharing the dimensions up to the time
+    dimension and the day are emitted hour by hour."""
+    at = next(i for i, d in enumerate(query.dimensions) if d.kind == "time")
+    width, packed = len(query.dimensions), columns.index("x_hours")
+    rows = []
+    for key, same_day in groupby(raw, key=lambda row: row[:at + 1]):
+        series = [(row[:at], row[at + 1:width], [int(float(n)) for n in row[packed].split(",")]) for row in same_day]
+        day = int(key[at])
+        for hour in range(24):
+            start = day + hour * HOUR_MS
+            if query.since_ms <= start < query.until_ms:
+                rows.extend((*head, start, *tail, counts[hour]) for head, tail, counts in series if counts[hour])
+    return rows, [*columns[:width], "x_sessions"]
 
 
 def fold_histograms(records: list[dict[str, Any]], groups: list[str]) -> list[dict[str, Any]]:
