@@ -104,6 +104,7 @@ def main() -> None:
     django.setup()
     from django.db import connections
 
+    from analytics.models import RollupHours
     from analytics.query.spec import MacroQuery
     from analytics.services import macro
     from sessions.services.jobs import database_url_for_jobs
@@ -117,6 +118,10 @@ def main() -> None:
     assert macro.template_dimensions(template) == DIMENSIONS, "bench-macro's dimensions are channel and region"
     now = int(time.time() * 1000)
     until = loaded_until(template.pk) if args.skip_load else now - now % DAY
+    if args.skip_load and not RollupHours.objects.filter(template=template).exists():
+        from bench.macro_load import fill_hours, mysql_connection
+
+        fill_hours(mysql_connection(database_url_for_jobs()).cursor(), template.pk)  # loaded before the tier existed
     if not args.skip_load:
         load(database_url_for_jobs(), template.pk, args.sessions, args.days, until)
     if args.load_only:

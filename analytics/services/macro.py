@@ -91,8 +91,6 @@ def run(query: MacroQuery) -> MacroResult:
         raw = cursor.fetchall()
     dims = [d.name for d in query.dimensions]
     columns = compiled.columns
-    if compiled.hours:
-        raw, columns = expand_hours(raw, columns, query)
     if compiled.fold or compiled.pivot:
         records = [dict(zip(columns, values)) for values in raw]
         if compiled.fold:
@@ -101,7 +99,7 @@ def run(query: MacroQuery) -> MacroResult:
             records = unpivot_nodes(records, query, compiled.pivot)
         columns = list(records[0]) if records else columns
         raw = [tuple(record.values()) for record in records]
-    rows = shape(raw, columns, query, chosen.source)
+    rows = hour_rows(raw, columns, query) if compiled.hours else shape(raw, columns, query, chosen.source)
     return MacroResult(dims + [m.name for m in query.measures], rows, chosen.source, chosen.reason, dialect_of(connection),
                        compiled.sql, compiled.params, chosen.grain, provisional(query, template, chosen))
 
@@ -128,21 +126,35 @@ def shape(raw: list[tuple], columns: list[str], query: MacroQuery, source: str) 
     return rows
 
 
-def expand_hours(raw: list[tuple], columns: list[str], query: MacroQuery) -> tuple[list[tuple], list[str]]:
-    """Rows per day with 24 packed hourly counts (the hours-of-day rollups) → one row per hour in range, in the
-    order the hour rows' SQL returns (every dimension ascending): rows sharing the dimensions up to the time
-    dimension and the day are emitted hour by hour."""
+def hour_rows(raw: list[tuple], columns: list[str], query: MacroQuery) -> list[list[Any]]:
+    """Rows per day with 24 packed hourly counts (the hours-of-day rollups; sessions is the only measure) → one
+    result row per hour in range, in the order the hour rows' SQL returns (every dimension ascending): rows sharing
+    the dimensions up to the time dimension and the day are emitted hour by hour. Dimension values are converted
+    once per day and series, not per hour."""
     at = next(i for i, d in enumerate(query.dimensions) if d.kind == "time")
     width, packed = len(query.dimensions), columns.index("x_hours")
-    rows = []
+    blank = {i for i, d in enumerate(query.dimensions) if d.kind == "field"}
+    rows: list[list[Any]] = []
     for key, same_day in groupby(raw, key=lambda row: row[:at + 1]):
-        series = [(row[:at], row[at + 1:width], [int(float(n)) for n in row[packed].split(",")]) for row in same_day]
+        series = []
+        for row in same_day:
+            values = [None if i in blank and v == "" else v for i, v in enumerate(row[:width])]
+            series.append((values[:at], values[at + 1:], _counts(row[packed])))
         day = int(key[at])
         for hour in range(24):
             start = day + hour * HOUR_MS
             if query.since_ms <= start < query.until_ms:
-                rows.extend((*head, start, *tail, counts[hour]) for head, tail, counts in series if counts[hour])
-    return rows, [*columns[:width], "x_sessions"]
+                rows.extend([*head, start, *tail, counts[hour]] for head, tail, counts in series if counts[hour])
+    return rows
+
+
+def _counts(packed: str) -> list[int]:
+    """'n0,n1,…' → ints (MariaDB prints a DOUBLE sum as a plain integer below 10^15, in exponent form above)."""
+    parts = packed.split(",")
+    try:
+        return list(map(int, parts))
+    except ValueError:
+        return [int(float(n)) for n in parts]
 
 
 def fold_histograms(records: list[dict[str, Any]], groups: list[str]) -> list[dict[str, Any]]:
