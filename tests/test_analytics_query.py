@@ -165,3 +165,18 @@ def test_the_open_sessions_of_a_rollup_answer_are_counted_on_the_coarsest_rows_t
     assert any("'open'" in q["sql"] and "= 'd'" in q["sql"] for q in day_aligned.captured_queries)  # day rows
     within_a_day = macro.run(query(source="rollups", since_ms=SINCE + hour, until_ms=SINCE + 2 * hour, **by_hour))
     assert within_a_day.rows == result.rows and within_a_day.provisional["open_sessions"] == 2  # hour rows
+
+
+def test_packed_day_rows_become_hour_rows_in_the_order_of_every_dimension():
+    from analytics.services.macro import hour_rows
+
+    hour = 3_600_000
+    spec = query(since_ms=SINCE + 22 * hour, until_ms=SINCE + DAY + 2 * hour,
+                 dimensions=[{"kind": "conclusion"}, {"kind": "time", "granularity": "hour"}, {"kind": "field", "field": "channel"}])
+    day_counts = {(c, day, ch): [(len(c) + day // DAY + len(ch) + h) % 3 for h in range(24)]
+                  for c in ("abandoned", "delivered") for day in (SINCE, SINCE + DAY) for ch in ("", "card", "wechat")}
+    raw = [(c, day, ch, sum(n), ",".join(map(str, n))) for (c, day, ch), n in sorted(day_counts.items())]  # as the SQL orders them
+    rows = hour_rows(raw, ["g_conclusion", "g_time", "g_channel", "x_sessions", "x_hours"], spec)
+    expected = sorted(([c, day + h * hour, ch or None, n[h]] for (c, day, ch), n in day_counts.items() for h in range(24)
+                       if n[h] and spec.since_ms <= day + h * hour < spec.until_ms), key=lambda r: (r[0], r[1], r[2] or ""))
+    assert rows == expected and rows
