@@ -62,7 +62,7 @@ def _rollup_queryset(query: MacroQuery, plan: Plan, template_id: int) -> tuple[Q
     groups = {f"g_{d.name}": _column_dimension(d, plan, "bucket_ms") for d in query.dimensions}
     aggregates = _additive(query, CountSum("sessions"), lambda q: CountSum("sessions", filter=q), "duration_sum", CountSum)
     if any(m.kind == "percentile" for m in query.measures):
-        aggregates.update({f"x_{h}": CountSum(h) for h in HISTOGRAM})
+        aggregates["x_histogram"] = PackedSums(*HISTOGRAM)  # 64 sums in one column: 64× fewer values to parse
     qs = qs.values(**groups).annotate(**aggregates).order_by(*groups) if groups else _plain(qs, aggregates)
     return qs, [*groups, *aggregates]
 

@@ -149,7 +149,8 @@ def hour_rows(raw: list[tuple], columns: list[str], query: MacroQuery) -> list[l
 
 
 def _counts(packed: str) -> list[int]:
-    """'n0,n1,…' → ints (MariaDB prints a DOUBLE sum as a plain integer below 10^15, in exponent form above)."""
+    """'n0,n1,…' (PackedSums) → ints (MariaDB prints a DOUBLE sum as a plain integer below 10^15, in exponent form
+    above)."""
     parts = packed.split(",")
     try:
         return list(map(int, parts))
@@ -202,7 +203,10 @@ def _reader(index: int, measure: Measure, at: dict[str, int], source: str) -> Ca
             return lambda values, sessions: round(float(values[total] or 0), 6)
         return lambda values, sessions: round(float(values[total] or 0) / sessions / 10_000, 6)
     if source != "fields" and measure.name not in at:
-        if measure.kind == "percentile":
+        if measure.kind == "percentile" and "x_histogram" in at:  # the rollups: packed 'n0,n1,…'
+            packed = at["x_histogram"]
+            return lambda values, sessions: percentile(_counts(values[packed]), measure.p)
+        if measure.kind == "percentile":  # the fact table, folded by the service
             buckets = [at[f"x_{h}"] for h in HISTOGRAM]
             return lambda values, sessions: percentile([int(values[b] or 0) for b in buckets], measure.p)
         durations = at["x_duration_sum"]
