@@ -59,7 +59,7 @@ def upkeep_cost(template_id: int, until_ms: int, sessions: int = 20_000, batch: 
     print(f"rollup + fact upkeep alone: {2 * sessions / seconds:,.0f} session revisions/s ({1000 * seconds / (2 * sessions):.2f} ms "
           f"each, {1000 * cpu / (2 * sessions):.2f} ms client CPU); rollup rows written per revision "
           f"{stats.rows_written / stats.sessions:.2f} combined vs {stats.rows_uncombined / stats.sessions:.2f} (batches of {batch})")
-    for table in ("analytics_rollup", "analytics_session_contribution", "analytics_session_fact"):
+    for table in ("analytics_rollup", "analytics_rollup_hours", "analytics_session_contribution", "analytics_session_fact"):
         cur.execute(f"DELETE FROM {table} WHERE template_id = %s", [template_id])
     conn.commit()
     conn.close()
@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--facts-repeat", type=int, default=5, help="runs per fact-table query")
     parser.add_argument("--skip-load", action="store_true", help="reuse the rows already loaded")
     parser.add_argument("--skip-upkeep", action="store_true", help="do not measure the upkeep on its own")
+    parser.add_argument("--upkeep-only", action="store_true", help="measure the upkeep on its own, no query")
     parser.add_argument("--load-only", action="store_true", help="load, measure nothing")
     parser.add_argument("--breakdown", action="store_true",
                         help="per query: server time (ANALYZE), handler reads, execute + fetch, end to end (MariaDB)")
@@ -126,6 +127,8 @@ def main() -> None:
         load(database_url_for_jobs(), template.pk, args.sessions, args.days, until)
     if args.load_only:
         return
+    if args.upkeep_only:
+        return upkeep_cost(template.pk, until)
     since = until - args.days * DAY
     base = dict(template="bench-macro", since_ms=since, until_ms=until)
     print(f"\n{connections['analytics'].display_name}, {args.sessions:,} sessions over {args.days} days; "
