@@ -180,3 +180,15 @@ def test_packed_day_rows_become_hour_rows_in_the_order_of_every_dimension():
     expected = sorted(([c, day + h * hour, ch or None, n[h]] for (c, day, ch), n in day_counts.items() for h in range(24)
                        if n[h] and spec.since_ms <= day + h * hour < spec.until_ms), key=lambda r: (r[0], r[1], r[2] or ""))
     assert rows == expected and rows
+
+
+def test_the_collector_pauses_while_an_answer_is_built_and_resumes_even_after_an_error():
+    import gc
+
+    from analytics.services.macro import collection_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), collection_paused():
+        assert not gc.isenabled()
+        1 / 0
+    assert gc.isenabled()
