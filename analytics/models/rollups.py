@@ -93,13 +93,17 @@ class RollupHours(models.Model):
     to 24 × statuses × severities hour rows: 90 days at 10 M sessions read 10k rows instead of 320k, and return one
     row per day and series (the 24 counts packed into one text column) instead of one per hour and series. The
     sink keeps it with the other grains (analytics/rollups/contribution.py, tier `HOURS`), in the same transaction.
+
+    The key is the primary key, in the dashboards' GROUP BY order: InnoDB stores the rows in it (a query reads a
+    contiguous range, every column at hand) and an upsert changes one record, no secondary index.
     """
 
+    pk = models.CompositePrimaryKey("template", "dim_names", "day_ms", "conclusion", "d1", "d2", "d3")
     template = models.ForeignKey("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="+", db_constraint=False,
-                                 db_index=False)  # the covering index starts with it
+                                 db_index=False)  # the primary key starts with it
+    dim_names = models.CharField(max_length=150, blank=True, default="", help_text="Dimensions held in d1..d3 (as the rollups).")
     day_ms = models.BigIntegerField(help_text="UTC day start, epoch ms.")
     conclusion = models.CharField(max_length=100, blank=True, default="", help_text="Primary conclusion.")
-    dim_names = models.CharField(max_length=150, blank=True, default="", help_text="Dimensions held in d1..d3 (as the rollups).")
     d1 = models.CharField(max_length=100, blank=True, default="")
     d2 = models.CharField(max_length=100, blank=True, default="")
     d3 = models.CharField(max_length=100, blank=True, default="")
@@ -108,14 +112,6 @@ class RollupHours(models.Model):
     class Meta:
         db_table = "analytics_rollup_hours"
         verbose_name = "hours-of-day rollup row"
-        constraints = [
-            models.UniqueConstraint(fields=["d1", "d2", "d3", "conclusion", "day_ms", "dim_names", "template"],
-                                    name="analytics_rollup_hours_key"),
-        ]
-        # Covering (31 of InnoDB's 32 key parts): the day range, layout, the grouped columns and the 24 counts are
-        # read from this index alone, in GROUP BY order.
-        indexes = [models.Index(fields=["template", "dim_names", "day_ms", "conclusion", "d1", "d2", "d3", *HOUR_COLUMNS],
-                                name="analytics_rollup_hours_order")]
 
     def __str__(self) -> str:
         return f"{self.template_id}/{self.day_ms} {self.conclusion} ×{self.sessions}"
