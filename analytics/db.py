@@ -58,13 +58,13 @@ def add_fact_tiflash_replica(apps, schema_editor) -> None:
 
 
 def add_hours_tiflash_replica(apps, schema_editor) -> None:
-    """Migration 0004: the hours-of-day rollups' columnar replica (TiDB only)."""
+    """Migration 0004: the columnar replica of the day rows without status/severity (TiDB only)."""
     for statement in tiflash_statements(schema_editor.connection, tables=("analytics_rollup_hours",)):
         schema_editor.execute(statement)
 
 
 def fill_rollup_hours(apps, schema_editor) -> None:
-    """Migration 0004: hours-of-day rows for what the rollups held before the tier existed, from their hour rows."""
+    """Migration 0004: day rows without status/severity for what the rollups held before the tier, from their hour rows."""
     from .query.printers import dialect_of
     from .rollups.sql import RollupSQL
 

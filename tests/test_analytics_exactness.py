@@ -14,7 +14,7 @@ from django.db.models import Sum
 from analytics.facts.row import dim_key, fact_slots
 from analytics.models import Rollup, RollupHours, SessionContribution, SessionFact
 from analytics.rollups.contribution import DAY_MS, HOUR_COLUMNS
-from analytics.rollups.histogram import bucket_of
+from analytics.rollups.histogram import COLUMNS as HISTOGRAM_COLUMNS, bucket_of
 from analytics.rollups.upkeep import RollupUpkeep
 from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.sink.dialects import connect
@@ -130,6 +130,26 @@ def hourly_from_hours_rows(template_id: int) -> dict:
     return {k: n for k, n in groups.items() if n}
 
 
+def without_status(groups: dict) -> dict:
+    """from_sessions() summed over status and severity: what the day rows without them hold."""
+    merged: dict = defaultdict(lambda: [0, 0, 0, Counter()])
+    for (day, _status, conclusion, _severity, channel, region), (n, d, c, h) in groups.items():
+        into = merged[(day, conclusion, channel, region)]
+        into[0], into[1], into[2] = into[0] + n, into[1] + d, into[2] + c
+        into[3].update(h)
+    return {k: (n, d, c, {i: x for i, x in h.items() if x}) for k, (n, d, c, h) in merged.items()}
+
+
+def from_day_rows(template_id: int) -> dict:
+    """The day rows without status/severity, keyed like without_status(); zero rows left out."""
+    groups = {}
+    for r in RollupHours.objects.filter(template_id=template_id):
+        histogram = {i: getattr(r, c) for i, c in enumerate(HISTOGRAM_COLUMNS) if getattr(r, c)}
+        if r.sessions or r.duration_sum or r.completeness_e4 or histogram:
+            groups[(r.day_ms, r.conclusion, r.d1, r.d2)] = (r.sessions, r.duration_sum, r.completeness_e4, histogram)
+    return groups
+
+
 def from_rollups(template_id: int, grain: str = "d") -> dict:
     """Rollup rows summed up to (day, …); zero rows (everything retracted) left out."""
     groups: dict = defaultdict(lambda: [0, 0, 0, Counter()])
@@ -182,10 +202,13 @@ def assert_sources_agree(template) -> None:
     fields = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="fields"))
     assert fields.source == "fields" and fields.rows == [r[:4] for r in facts.rows]
     hours = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="rollups"))
-    assert "hours-of-day" in hours.reason and hours.rows == fields.rows
+    assert "by start hour" in hours.reason and hours.rows == fields.rows
     late = dict(base, since_ms=base["since_ms"] + 5 * HOUR, until_ms=base["until_ms"] - 7 * HOUR)  # not day-aligned
     hours, fields = (macro.run(MacroQuery(**late, measures=[{"kind": "sessions"}], source=s)) for s in ("rollups", "fields"))
-    assert "hours-of-day" in hours.reason and hours.rows == fields.rows and len(hours.rows) > 5
+    assert "by start hour" in hours.reason and hours.rows == fields.rows and len(hours.rows) > 5
+    daily = dict(base, dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "conclusion"}, {"kind": "field", "field": "channel"}])
+    days, facts = (macro.run(MacroQuery(**daily, measures=additive, source=s)) for s in ("rollups", "facts"))
+    assert "without status/severity" in days.reason and days.rows == facts.rows and len(days.rows) > 5
 
 
 def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_nothing(demo_template, analytics_db):
@@ -197,6 +220,7 @@ def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_n
     for grain in ("m", "h", "d"):
         assert from_rollups(demo_template.pk, grain) == expected, grain
     assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
+    assert from_day_rows(demo_template.pk) == without_status(expected)
     assert_facts_mirror_the_sessions(demo_template.pk)
     stats = writer.rollups.stats
     assert stats.rows_written < stats.rows_uncombined
@@ -217,6 +241,7 @@ def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_n
     print("sessions table changed by the replay:", sorted(set(sessions_after) ^ set(sessions_before)))
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
     assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
+    assert from_day_rows(demo_template.pk) == without_status(from_sessions(demo_template.pk))
     assert_facts_mirror_the_sessions(demo_template.pk)
     assert_sources_agree(demo_template)
     assert SessionContribution.objects.filter(template=demo_template).count() == Session.objects.filter(template=demo_template).count()

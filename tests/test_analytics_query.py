@@ -131,7 +131,7 @@ def test_an_unknown_template_is_a_query_error(demo_template, analytics_db):
 
 
 def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_dimension(demo_document, demo_template, analytics_db):
-    from analytics.models import Rollup
+    from analytics.models import Rollup, RollupHours
     from sessions.services.templates import save_template_version
 
     for dimensions in (["channel"], ["channel", "region"]):  # the template's dimensions changed in between
@@ -139,8 +139,12 @@ def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_di
     for names, sessions in (("channel,region", 3), ("channel", 2)):
         Rollup.objects.create(template=demo_template, grain="d", bucket_ms=SINCE, status="closed", conclusion="abandoned",
                               dim_names=names, d1="card", sessions=sessions)
-    result = macro.run(query(source="rollups", dimensions=[{"kind": "conclusion"}]))
-    assert result.rows == [["abandoned", 5]] and result.params[-2:] == ["channel", "channel,region"]
+        RollupHours.objects.create(template=demo_template, day_ms=SINCE, conclusion="abandoned", dim_names=names, d1="card",
+                                   sessions=sessions)
+    for by_status in ([], [{"kind": "status"}]):  # the day rows with and without status
+        result = macro.run(query(source="rollups", dimensions=[{"kind": "conclusion"}, *by_status]))
+        assert result.rows == [["abandoned", *(["closed"] if by_status else []), 5]]
+        assert result.params[-2:] == ["channel", "channel,region"]
     by_channel = macro.run(query(source="rollups", dimensions=[{"kind": "field", "field": "channel"}]))
     assert by_channel.rows == [["card", 3]]  # a field dimension reads the current layout only
 

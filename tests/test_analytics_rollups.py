@@ -31,10 +31,10 @@ def test_a_session_counts_once_per_grain_in_its_utc_buckets():
     rows = contribution(facts_of(document(), ["channel"]))
     assert [(k.grain, k.bucket_ms) for k, _ in rows] == [("m", T0 + 60_000), ("h", T0), ("d", T0 - 8 * 3_600_000),
                                                           (HOURS, T0 - 8 * 3_600_000)]
-    assert all(d.sessions == 1 and d.duration_sum == 40_000 and sum(d.histogram.values()) == 1 for _, d in rows[:3])
-    hours_key, hours = rows[3]  # the hours-of-day row: no status or severity, its histogram counts the start hour
-    assert (hours_key.status, hours_key.severity, hours_key.conclusion) == ("", "", "lost_order")
-    assert (hours.sessions, hours.duration_sum, hours.histogram) == (1, 0, {8: 1})
+    assert all(d.sessions == 1 and d.duration_sum == 40_000 and sum(d.histogram.values()) == 1 for _, d in rows)
+    day_key, day = rows[3]  # the day row without status or severity also counts the start hour of the day
+    assert (day_key.status, day_key.severity, day_key.conclusion) == ("", "", "lost_order")
+    assert day.hours == {8: 1} and not any(d.hours for _, d in rows[:3])
 
 
 def test_a_retraction_and_an_addition_on_the_same_row_write_nothing():

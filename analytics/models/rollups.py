@@ -86,13 +86,14 @@ class SessionContribution(models.Model):
 
 
 class RollupHours(models.Model):
-    """Sessions per template × UTC day × primary conclusion × dimension values, with the count of each UTC hour of
-    the day in `s00`…`s23` (a histogram of start hours) — no status, severity or measures but counts.
+    """Day rows without status or severity: per template × UTC day × primary conclusion × dimension values, the
+    rollups' measures (counts, sums, duration histogram) and the count of each UTC hour of the day in `s00`…`s23`.
 
-    It answers the commonest chart, sessions per hour × conclusion × dimension, with one row per day instead of up
-    to 24 × statuses × severities hour rows: 90 days at 10 M sessions read 10k rows instead of 320k, and return one
-    row per day and series (the 24 counts packed into one text column) instead of one per hour and series. The
-    sink keeps it with the other grains (analytics/rollups/contribution.py, tier `HOURS`), in the same transaction.
+    It answers the commonest charts with fewer rows: sessions per hour × conclusion × dimension with one row per day
+    instead of up to 24 × statuses × severities hour rows (90 days at 10 M sessions: 10k rows instead of 320k, the 24
+    counts packed into one text column), and day-or-coarser charts that do not group or filter by status/severity
+    with half the day rows, read in key order. The sink keeps it with the other grains
+    (analytics/rollups/contribution.py, tier `HOURS`), in the same transaction.
 
     The key is the primary key, in the dashboards' GROUP BY order: InnoDB stores the rows in it (a query reads a
     contiguous range, every column at hand) and an upsert changes one record, no secondary index.
@@ -108,14 +109,16 @@ class RollupHours(models.Model):
     d2 = models.CharField(max_length=100, blank=True, default="")
     d3 = models.CharField(max_length=100, blank=True, default="")
     sessions = models.BigIntegerField(default=0, db_default=0)
+    duration_sum = models.BigIntegerField(default=0, db_default=0, help_text="Sum of durations, ms.")
+    completeness_e4 = models.BigIntegerField(default=0, db_default=0, help_text="Sum of completeness × 10 000.")
 
     class Meta:
         db_table = "analytics_rollup_hours"
-        verbose_name = "hours-of-day rollup row"
+        verbose_name = "day rollup row (no status/severity, start hours)"
 
     def __str__(self) -> str:
         return f"{self.template_id}/{self.day_ms} {self.conclusion} ×{self.sessions}"
 
 
-for _name in HOUR_COLUMNS:  # a database default too: the sink's upsert names only the hours it adds to
+for _name in (*HISTOGRAM_COLUMNS, *HOUR_COLUMNS):  # database defaults too: the upsert names only what it adds to
     RollupHours.add_to_class(_name, models.IntegerField(default=0, db_default=0))

@@ -62,7 +62,7 @@ class CountSum(Sum):
 
 
 class PackedSums(Func):
-    """The sums of several columns as one text 'n0,n1,…': the hours-of-day rollups return a day's 24 hourly counts
+    """The sums of several columns as one text 'n0,n1,…': the day rows return their 24 hourly counts
     in one column (PyMySQL parses each value of each row in Python: 24 columns cost as much as 24 rows)."""
 
     output_field = CharField()

@@ -31,7 +31,8 @@ class Plan:
     slots: tuple[str, ...] = ()  # dimensions in the rollup's d1..d3 or the fact table's d1..d6
     layouts: tuple[str, ...] = ()  # every rollup dim_names the template's versions wrote (index range on bucket_ms)
     nodes: tuple[str, ...] = ()  # the template's nodes (the fact table's node dimension)
-    hours: bool = False  # rollups: read the hours-of-day rows (one per day, 24 hourly counts) instead of hour rows
+    day_rows: bool = False  # rollups: read the day rows without status/severity (analytics_rollup_hours)
+    hours: bool = False  # … and spread their 24 hourly counts (sessions per hour)
 
 
 def plan(query: MacroQuery, template_dimensions: list[str], layouts: tuple[str, ...] = (), nodes: tuple[str, ...] = ()) -> Plan:
@@ -46,8 +47,11 @@ def plan(query: MacroQuery, template_dimensions: list[str], layouts: tuple[str, 
             missing = "the time range or buckets do not align with minute rollups"
         if not missing:
             if grain == "h" and hours_answer(query, buckets):
-                return Plan("rollups", "rollups (hours-of-day rows) hold every measure and dimension", grain, buckets, held,
-                            layouts, hours=True)
+                return Plan("rollups", "rollups (day rows by start hour) hold every measure and dimension", grain, buckets,
+                            held, layouts, day_rows=True, hours=True)
+            if grain == "d" and not _by_status(query):
+                return Plan("rollups", "rollups (day rows without status/severity) hold every measure and dimension", grain,
+                            buckets, held, layouts, day_rows=True)
             return Plan("rollups", f"rollups ({GRAIN_NAMES[grain]} rows) hold every measure and dimension", grain, buckets,
                         held, layouts)
         if query.source == "rollups":
@@ -93,11 +97,16 @@ def _items_uncovered(query: MacroQuery, dims: set[str], dimension_kinds: set[str
 
 
 def hours_answer(query: MacroQuery, buckets: Bucketing | None) -> bool:
-    """The hours-of-day rollups hold session counts per UTC hour × conclusion × dimension values: enough for a
-    sessions-only query by hour (in a whole-hour zone) that neither groups nor filters by status or severity."""
+    """The day rows without status/severity count sessions per UTC start hour × conclusion × dimension values:
+    enough for a sessions-only query by hour (in a whole-hour zone) that neither groups nor filters by status or
+    severity."""
     return (buckets is not None and buckets.size_ms == GRAINS["h"] and not buckets.offset_ms
-            and all(m.kind == "sessions" for m in query.measures)
-            and not any(item.kind in ("status", "severity") for item in [*query.dimensions, *query.filters]))
+            and all(m.kind == "sessions" for m in query.measures) and not _by_status(query))
+
+
+def _by_status(query: MacroQuery) -> bool:
+    """Groups or filters by status or severity (which only the rollup grain rows hold)."""
+    return any(item.kind in ("status", "severity") for item in [*query.dimensions, *query.filters])
 
 
 def coarsest_grain(query: MacroQuery, buckets: Bucketing | None) -> str | None:

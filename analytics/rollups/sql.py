@@ -39,9 +39,11 @@ class RollupSQL:
         of the 64, and escaping the other parameters was most of the upkeep's client CPU."""
         return self._add(ROLLUP_TABLE, ROLLUP_KEY, ("sessions", "duration_sum", "completeness_e4", *(HISTOGRAM[i] for i in buckets)))
 
-    def add_to_hours(self, hours: tuple[int, ...]) -> str:
-        """The hours-of-day rollups: sessions and the counts of the hours in `hours` (the others keep 0)."""
-        return self._add(HOURS_TABLE, HOURS_KEY, ("sessions", *(HOUR_COLUMNS[h] for h in hours)))
+    def add_to_hours(self, buckets: tuple[int, ...], hours: tuple[int, ...]) -> str:
+        """The day rows without status/severity: the rollups' measures, naming only the histogram buckets and start
+        hours this batch touches (the others keep 0)."""
+        return self._add(HOURS_TABLE, HOURS_KEY, ("sessions", "duration_sum", "completeness_e4", *(HISTOGRAM[i] for i in buckets),
+                                                  *(HOUR_COLUMNS[h] for h in hours)))
 
     def _add(self, table: str, key: tuple[str, ...], measures: tuple[str, ...]) -> str:
         columns = (*key, *measures)
@@ -53,15 +55,17 @@ class RollupSQL:
         return f"{head} ON DUPLICATE KEY UPDATE {sets}"
 
     def hours_from_hour_rows(self, template: bool = False) -> str:
-        """Fill the hours-of-day rollups from the hour rollups (exactly what the sink would have written: both hold
-        the same applied sessions): migration 0004 for rows written before the tier, and the bench's loader.
-        Parameters: the grain 'h', then the template id when `template`."""
+        """Fill the day rows without status/severity from the hour rollups (exactly what the sink would have
+        written: both hold the same applied sessions): migration 0004 for rows kept before the tier, and the bench's
+        loader. Parameters: the grain 'h', then the template id when `template`."""
         day = "MOD(bucket_ms, 86400000)" if self.name != "sqlite" else "(bucket_ms % 86400000)"
         hours = ", ".join(f"SUM(CASE WHEN {day} = {h * 3_600_000} THEN sessions ELSE 0 END)" for h in range(24))
+        measures = ("sessions", "duration_sum", "completeness_e4", *HISTOGRAM)
         keys = f"template_id, dim_names, bucket_ms - {day}, conclusion, d1, d2, d3"
         where = f"grain = {self.mark}" + (f" AND template_id = {self.mark}" if template else "")
-        return (f"INSERT INTO {HOURS_TABLE} ({', '.join(HOURS_KEY)}, sessions, {', '.join(HOUR_COLUMNS)}) "
-                f"SELECT {keys}, SUM(sessions), {hours} FROM {ROLLUP_TABLE} WHERE {where} GROUP BY {keys}")
+        return (f"INSERT INTO {HOURS_TABLE} ({', '.join(HOURS_KEY)}, {', '.join(measures)}, {', '.join(HOUR_COLUMNS)}) "
+                f"SELECT {keys}, {', '.join(f'SUM({m})' for m in measures)}, {hours} FROM {ROLLUP_TABLE} WHERE {where} "
+                f"GROUP BY {keys}")
 
     def select_contributions(self, count: int) -> str:
         return (f"SELECT session_id, applied, pending, pending_since_ms FROM {CONTRIBUTION_TABLE} "

@@ -121,9 +121,11 @@ class RollupUpkeep:
                 for k, d in grains
             ])
         if hours:
-            touched = tuple(sorted({h for _, d in hours for h in d.histogram}))
-            cur.executemany(self.sql.add_to_hours(touched), [
-                (self.template_id, k.dim_names, k.bucket_ms, k.conclusion, *k.values, d.sessions, *(d.histogram.get(h, 0) for h in touched))
+            buckets = tuple(sorted({i for _, d in hours for i in d.histogram}))
+            touched = tuple(sorted({h for _, d in hours for h in d.hours}))
+            cur.executemany(self.sql.add_to_hours(buckets, touched), [
+                (self.template_id, k.dim_names, k.bucket_ms, k.conclusion, *k.values, d.sessions, d.duration_sum, d.completeness_e4,
+                 *(d.histogram.get(i, 0) for i in buckets), *(d.hours.get(h, 0) for h in touched))
                 for k, d in hours
             ])
         self.stats.rows_written += len(rows)

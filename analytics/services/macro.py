@@ -145,7 +145,7 @@ def shape(raw: list[tuple], columns: list[str], query: MacroQuery, source: str) 
 
 
 def hour_rows(raw: list[tuple], columns: list[str], query: MacroQuery) -> list[list[Any]]:
-    """Rows per day with 24 packed hourly counts (the hours-of-day rollups; sessions is the only measure) → one
+    """Rows per day with 24 packed hourly counts (the day rows by start hour; sessions is the only measure) → one
     result row per hour in range, in the order the hour rows' SQL returns (every dimension ascending): rows sharing
     the dimensions up to the time dimension and the day are emitted hour by hour. Dimension values are converted
     once per day and series, not per hour."""
