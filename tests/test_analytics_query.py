@@ -53,6 +53,22 @@ def test_the_planner_uses_the_coarsest_rollup_grain_that_nests():
     assert plan(query(since_ms=SINCE + 1), DIMS).source == "facts"
 
 
+def test_the_day_rows_without_status_answer_what_neither_groups_nor_filters_by_status_or_severity():
+    hour, day = [{"kind": "time", "granularity": "hour"}], [{"kind": "time", "granularity": "day"}]
+
+    def flags(chosen):
+        return chosen.grain, chosen.day_rows, chosen.hours
+
+    assert flags(plan(query(dimensions=[*day, {"kind": "conclusion"}]), DIMS)) == ("d", True, False)
+    assert flags(plan(query(dimensions=hour), DIMS)) == ("h", True, True)
+    assert flags(plan(query(dimensions=hour, time_zone="Asia/Shanghai"), DIMS)) == ("h", True, True)  # whole hours
+    assert flags(plan(query(dimensions=[*hour, {"kind": "status"}]), DIMS)) == ("h", False, False)
+    assert flags(plan(query(dimensions=day, filters=[{"kind": "severity", "values": ["high"]}]), DIMS)) == ("d", False, False)
+    share = [{"kind": "sessions"}, {"kind": "share", "conclusion": "lost_order"}]
+    assert flags(plan(query(dimensions=hour, measures=share), DIMS)) == ("h", False, False)  # hourly counts only
+    assert flags(plan(query(dimensions=day, measures=share), DIMS)) == ("d", True, False)
+
+
 def test_the_planner_reads_the_key_value_rows_only_for_what_the_fact_table_lacks_and_says_so():
     for kwargs, why in (
         (dict(dimensions=[{"kind": "field", "field": "device"}]), "'device' is not a dimension the fact table holds"),

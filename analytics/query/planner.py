@@ -1,7 +1,8 @@
 """Rollups, the session fact table, or the key-value field rows: the planner takes the first that holds the query.
 
 The rollups hold, per UTC minute/hour/day: status, primary conclusion, its severity and (up to three of) the
-template's configured dimensions, with counts, duration sums, completeness sums and a duration histogram. The fact
+template's configured dimensions, with counts, duration sums, completeness sums and a duration histogram; day rows
+without status/severity hold the same measures plus sessions per start hour (read when a query needs neither). The fact
 table (one row per session) holds the same per session, six dimensions and the nodes reached (as a filter): any
 range, any time zone. Anything else (another field, the node dimension, distinct counts, numeric fields other than
 duration) joins the key-value field rows.
