@@ -91,3 +91,11 @@ def test_the_hours_of_day_migration_fills_the_tier_from_the_hour_rollups(demo_te
     fill_rollup_hours(None, SimpleNamespace(connection=connection))
     rows = {r.day_ms: (r.sessions, r.s03, r.s23, r.s00) for r in RollupHours.objects.filter(template=demo_template, d1="card")}
     assert rows == {day: (8, 7, 1, 0), day + 86_400_000: (4, 0, 0, 4)}
+
+
+def test_deleting_a_template_deletes_its_day_rows_too(demo_template):
+    from analytics.models import RollupHours
+
+    RollupHours.objects.create(template=demo_template, day_ms=0, conclusion="abandoned", dim_names="channel", d1="card", sessions=1)
+    demo_template.delete()  # a composite primary key: the ORM's cascade deletes by every key column
+    assert not RollupHours.objects.exists()
