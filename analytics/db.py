@@ -12,7 +12,7 @@ TIDB_SESSION = "SET SESSION tidb_isolation_read_engines = 'tiflash,tidb', SESSIO
 # 16 MB default spills it to an on-disk temporary table (measured at 1 M sessions: 21.6 s → see docs/BENCHMARKS.md).
 MYSQL_SESSION = "SET SESSION tmp_table_size = 268435456, SESSION max_heap_table_size = 268435456"
 TIFLASH_TABLES = ("luna_session", "luna_session_field", "luna_session_conclusion", "luna_session_node", "analytics_rollup",
-                  "analytics_session_fact")
+                  "analytics_session_fact", "analytics_rollup_hours")
 FIRST_TIFLASH_TABLES = TIFLASH_TABLES[:5]  # migration 0001's; 0002 adds the fact table
 ALIAS = "analytics"
 
@@ -55,6 +55,22 @@ def add_fact_tiflash_replica(apps, schema_editor) -> None:
     """Migration 0002: the session fact table's columnar replica (TiDB only)."""
     for statement in tiflash_statements(schema_editor.connection, tables=("analytics_session_fact",)):
         schema_editor.execute(statement)
+
+
+def add_hours_tiflash_replica(apps, schema_editor) -> None:
+    """Migration 0004: the columnar replica of the day rows without status/severity (TiDB only)."""
+    for statement in tiflash_statements(schema_editor.connection, tables=("analytics_rollup_hours",)):
+        schema_editor.execute(statement)
+
+
+def fill_rollup_hours(apps, schema_editor) -> None:
+    """Migration 0004: day rows without status/severity for what the rollups held before the tier, from their hour rows."""
+    from .query.printers import dialect_of
+    from .rollups.sql import RollupSQL
+
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        cursor.execute(RollupSQL(dialect_of(connection)).hours_from_hour_rows(), ["h"])
 
 
 class AnalyticsRouter:

@@ -18,7 +18,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
 
+from bench.macro_breakdown import HEADER, breakdown, print_breakdown  # noqa: E402
 from bench.macro_load import DAY, DIMENSIONS, documents, load  # noqa: E402
+
+
+def loaded_until(template_id: int) -> int:
+    """The end of the loaded range (the day after the last day rollup): --skip-load measures the same 90 days the
+    load wrote, whatever today is."""
+    from analytics.models import Rollup
+
+    last = Rollup.objects.filter(template_id=template_id, grain="d").order_by("-bucket_ms").values_list("bucket_ms", flat=True).first()
+    if last is None:
+        raise SystemExit("nothing loaded for bench-macro: run without --skip-load first")
+    return last + DAY
 
 
 def upkeep_cost(template_id: int, until_ms: int, sessions: int = 20_000, batch: int = 500) -> None:
@@ -47,7 +59,7 @@ def upkeep_cost(template_id: int, until_ms: int, sessions: int = 20_000, batch: 
     print(f"rollup + fact upkeep alone: {2 * sessions / seconds:,.0f} session revisions/s ({1000 * seconds / (2 * sessions):.2f} ms "
           f"each, {1000 * cpu / (2 * sessions):.2f} ms client CPU); rollup rows written per revision "
           f"{stats.rows_written / stats.sessions:.2f} combined vs {stats.rows_uncombined / stats.sessions:.2f} (batches of {batch})")
-    for table in ("analytics_rollup", "analytics_session_contribution", "analytics_session_fact"):
+    for table in ("analytics_rollup", "analytics_rollup_hours", "analytics_session_contribution", "analytics_session_fact"):
         cur.execute(f"DELETE FROM {table} WHERE template_id = %s", [template_id])
     conn.commit()
     conn.close()
@@ -81,7 +93,11 @@ def main() -> None:
     parser.add_argument("--facts-repeat", type=int, default=5, help="runs per fact-table query")
     parser.add_argument("--skip-load", action="store_true", help="reuse the rows already loaded")
     parser.add_argument("--skip-upkeep", action="store_true", help="do not measure the upkeep on its own")
+    parser.add_argument("--upkeep-only", action="store_true", help="measure the upkeep on its own, no query")
     parser.add_argument("--load-only", action="store_true", help="load, measure nothing")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="per query: server time (ANALYZE), handler reads, execute + fetch, end to end (MariaDB)")
+    parser.add_argument("--only", choices=["rollups", "facts"], help="measure one source only")
     args = parser.parse_args()
 
     import django
@@ -89,6 +105,7 @@ def main() -> None:
     django.setup()
     from django.db import connections
 
+    from analytics.models import RollupHours
     from analytics.query.spec import MacroQuery
     from analytics.services import macro
     from sessions.services.jobs import database_url_for_jobs
@@ -101,26 +118,37 @@ def main() -> None:
         template = save_template_version(dict(demo_document(), name="bench-macro", dimensions=DIMENSIONS)).template
     assert macro.template_dimensions(template) == DIMENSIONS, "bench-macro's dimensions are channel and region"
     now = int(time.time() * 1000)
-    until = now - now % DAY
+    until = loaded_until(template.pk) if args.skip_load else now - now % DAY
+    if args.skip_load and not RollupHours.objects.filter(template=template).exists():
+        from bench.macro_load import fill_hours, mysql_connection
+
+        fill_hours(mysql_connection(database_url_for_jobs()).cursor(), template.pk)  # loaded before the tier existed
     if not args.skip_load:
         load(database_url_for_jobs(), template.pk, args.sessions, args.days, until)
     if args.load_only:
         return
+    if args.upkeep_only:
+        return upkeep_cost(template.pk, until)
     since = until - args.days * DAY
     base = dict(template="bench-macro", since_ms=since, until_ms=until)
     print(f"\n{connections['analytics'].display_name}, {args.sessions:,} sessions over {args.days} days; "
           f"load average before: {os.getloadavg()[0]:.1f}")
-    print(f"{'query':42} {'source':8} {'rows':>7} {'p50 ms':>9} {'p95 ms':>9} {'client CPU ms':>14}")
+    print(HEADER if args.breakdown else f"{'query':42} {'source':8} {'rows':>7} {'p50 ms':>9} {'p95 ms':>9} {'client CPU ms':>14}")
     tidb = offline_connections()["tidb"]
+    sources = [s for s in (("rollups", args.repeat), ("facts", args.facts_repeat)) if args.only in (None, s[0])]
     for name, spec in QUERIES.items():
-        for source, repeat in (("rollups", args.repeat), ("facts", args.facts_repeat)):
+        for source, repeat in sources:
             query = MacroQuery(**base, **spec, source=source)
             macro.run(query)  # warm: the first read of a table after the load comes from disk
+            if args.breakdown:
+                compiled = macro.prepare(query)[2]
+                print_breakdown(name, source, breakdown(lambda: macro.run(query), compiled, connections["analytics"], repeat))
+                continue
             cpu = time.process_time()
             p50, p95, result = timed(lambda: macro.run(query), repeat)
             cpu_ms = 1000 * (time.process_time() - cpu) / repeat
             print(f"{name:42} {source:8} {len(result.rows):>7} {p50:>9.1f} {p95:>9.1f} {cpu_ms:>14.1f}   ({result.reason})")
-        for source in ("rollups", "facts"):
+        for source, _ in [] if args.breakdown else sources:
             _, _, compiled = macro.prepare(MacroQuery(**base, **spec, source=source), tidb)
             print(f"  TiDB SQL ({source}): {compiled.sql[:700]}{' …' if len(compiled.sql) > 700 else ''}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")

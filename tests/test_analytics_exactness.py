@@ -12,9 +12,9 @@ import pytest
 from django.db.models import Sum
 
 from analytics.facts.row import dim_key, fact_slots
-from analytics.models import Rollup, SessionContribution, SessionFact
-from analytics.rollups.contribution import DAY_MS
-from analytics.rollups.histogram import bucket_of
+from analytics.models import Rollup, RollupHours, SessionContribution, SessionFact
+from analytics.rollups.contribution import DAY_MS, HOUR_COLUMNS
+from analytics.rollups.histogram import COLUMNS as HISTOGRAM_COLUMNS, bucket_of
 from analytics.rollups.upkeep import RollupUpkeep
 from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.sink.dialects import connect
@@ -92,9 +92,7 @@ def from_sessions(template_id: int) -> dict:
     """GROUP BY over the final sessions: (day, status, conclusion, severity, channel, region) → count, durations,
     completeness, histogram (a missing dimension value reads as '', as in the rollups)."""
     severity = {(c.session_id, c.name): c.severity for c in SessionConclusion.objects.filter(template_id=template_id)}
-    values = defaultdict(dict)
-    for f in SessionField.objects.filter(template_id=template_id, name__in=["channel", "region"]).order_by("id"):
-        values[f.session_id].setdefault(f.name, f.str_value)
+    values = dimension_values(template_id)
     groups: dict = defaultdict(lambda: [0, 0, 0, Counter()])
     for s in Session.objects.filter(template_id=template_id):
         key = (s.start_ms - s.start_ms % DAY_MS, s.status, s.primary_conclusion, severity.get((s.id, s.primary_conclusion), ""),
@@ -105,6 +103,51 @@ def from_sessions(template_id: int) -> dict:
         group[2] += round(s.completeness * 10_000)
         group[3][bucket_of(s.duration_ms)] += 1
     return {k: (n, d, c, dict(h)) for k, (n, d, c, h) in groups.items()}
+
+
+def dimension_values(template_id: int) -> dict:
+    values = defaultdict(dict)
+    for f in SessionField.objects.filter(template_id=template_id, name__in=["channel", "region"]).order_by("id"):
+        values[f.session_id].setdefault(f.name, f.str_value)
+    return values
+
+
+def hourly_from_sessions(template_id: int) -> dict:
+    """Sessions per (UTC hour, conclusion, channel, region) over the final sessions."""
+    values = dimension_values(template_id)
+    return dict(Counter((s.start_ms - s.start_ms % HOUR, s.primary_conclusion, values[s.id].get("channel") or "",
+                         values[s.id].get("region") or "") for s in Session.objects.filter(template_id=template_id)))
+
+
+def hourly_from_hours_rows(template_id: int) -> dict:
+    """The hours-of-day rollups spread back to (hour, conclusion, channel, region); zero counts left out."""
+    groups: Counter = Counter()
+    for r in RollupHours.objects.filter(template_id=template_id):
+        counts = [getattr(r, column) for column in HOUR_COLUMNS]
+        assert r.dim_names == "channel,region" and r.sessions == sum(counts)
+        for hour, count in enumerate(counts):
+            groups[(r.day_ms + hour * HOUR, r.conclusion, r.d1, r.d2)] += count
+    return {k: n for k, n in groups.items() if n}
+
+
+def without_status(groups: dict) -> dict:
+    """from_sessions() summed over status and severity: what the day rows without them hold."""
+    merged: dict = defaultdict(lambda: [0, 0, 0, Counter()])
+    for (day, _status, conclusion, _severity, channel, region), (n, d, c, h) in groups.items():
+        into = merged[(day, conclusion, channel, region)]
+        into[0], into[1], into[2] = into[0] + n, into[1] + d, into[2] + c
+        into[3].update(h)
+    return {k: (n, d, c, {i: x for i, x in h.items() if x}) for k, (n, d, c, h) in merged.items()}
+
+
+def from_day_rows(template_id: int) -> dict:
+    """The day rows without status/severity, keyed like without_status(); zero rows left out."""
+    groups = {}
+    for r in RollupHours.objects.filter(template_id=template_id):
+        histogram = {i: getattr(r, c) for i, c in enumerate(HISTOGRAM_COLUMNS) if getattr(r, c)}
+        if r.sessions or r.duration_sum or r.completeness_e4 or histogram:
+            groups[(r.day_ms, r.conclusion, r.d1, r.d2)] = (r.sessions, r.duration_sum, r.completeness_e4, histogram)
+    return groups
 
 
 def from_rollups(template_id: int, grain: str = "d") -> dict:
@@ -158,6 +201,14 @@ def assert_sources_agree(template) -> None:
     assert rollups.rows == facts.rows and len(rollups.rows) > 10
     fields = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="fields"))
     assert fields.source == "fields" and fields.rows == [r[:4] for r in facts.rows]
+    hours = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="rollups"))
+    assert "by start hour" in hours.reason and hours.rows == fields.rows
+    late = dict(base, since_ms=base["since_ms"] + 5 * HOUR, until_ms=base["until_ms"] - 7 * HOUR)  # not day-aligned
+    hours, fields = (macro.run(MacroQuery(**late, measures=[{"kind": "sessions"}], source=s)) for s in ("rollups", "fields"))
+    assert "by start hour" in hours.reason and hours.rows == fields.rows and len(hours.rows) > 5
+    daily = dict(base, dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "conclusion"}, {"kind": "field", "field": "channel"}])
+    days, facts = (macro.run(MacroQuery(**daily, measures=additive, source=s)) for s in ("rollups", "facts"))
+    assert "without status/severity" in days.reason and days.rows == facts.rows and len(days.rows) > 5
 
 
 def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_nothing(demo_template, analytics_db):
@@ -168,6 +219,8 @@ def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_n
     assert sum(v[0] for v in expected.values()) == Session.objects.filter(template=demo_template).count() > 40
     for grain in ("m", "h", "d"):
         assert from_rollups(demo_template.pk, grain) == expected, grain
+    assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
+    assert from_day_rows(demo_template.pk) == without_status(expected)
     assert_facts_mirror_the_sessions(demo_template.pk)
     stats = writer.rollups.stats
     assert stats.rows_written < stats.rows_uncombined
@@ -187,6 +240,8 @@ def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_n
     sessions_after = sorted(Session.objects.filter(template=demo_template).values_list("id", "revision"))
     print("sessions table changed by the replay:", sorted(set(sessions_after) ^ set(sessions_before)))
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
+    assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
+    assert from_day_rows(demo_template.pk) == without_status(from_sessions(demo_template.pk))
     assert_facts_mirror_the_sessions(demo_template.pk)
     assert_sources_agree(demo_template)
     assert SessionContribution.objects.filter(template=demo_template).count() == Session.objects.filter(template=demo_template).count()
@@ -207,6 +262,7 @@ def test_provisional_sessions_enter_the_rollups_once_settled(demo_template):
     settle_all(demo_template.pk, now_ms=2**42, settle_ms=HOUR)
     assert not SessionContribution.objects.filter(template=demo_template, pending__isnull=False).exists()
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
+    assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
     write_all(demo_template.pk, items, batch=4, settle_ms=HOUR)  # the rest: every session ends final
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
     assert_facts_mirror_the_sessions(demo_template.pk)

@@ -53,6 +53,22 @@ def test_the_planner_uses_the_coarsest_rollup_grain_that_nests():
     assert plan(query(since_ms=SINCE + 1), DIMS).source == "facts"
 
 
+def test_the_day_rows_without_status_answer_what_neither_groups_nor_filters_by_status_or_severity():
+    hour, day = [{"kind": "time", "granularity": "hour"}], [{"kind": "time", "granularity": "day"}]
+
+    def flags(chosen):
+        return chosen.grain, chosen.day_rows, chosen.hours
+
+    assert flags(plan(query(dimensions=[*day, {"kind": "conclusion"}]), DIMS)) == ("d", True, False)
+    assert flags(plan(query(dimensions=hour), DIMS)) == ("h", True, True)
+    assert flags(plan(query(dimensions=hour, time_zone="Asia/Shanghai"), DIMS)) == ("h", True, True)  # whole hours
+    assert flags(plan(query(dimensions=[*hour, {"kind": "status"}]), DIMS)) == ("h", False, False)
+    assert flags(plan(query(dimensions=day, filters=[{"kind": "severity", "values": ["high"]}]), DIMS)) == ("d", False, False)
+    share = [{"kind": "sessions"}, {"kind": "share", "conclusion": "lost_order"}]
+    assert flags(plan(query(dimensions=hour, measures=share), DIMS)) == ("h", False, False)  # hourly counts only
+    assert flags(plan(query(dimensions=day, measures=share), DIMS)) == ("d", True, False)
+
+
 def test_the_planner_reads_the_key_value_rows_only_for_what_the_fact_table_lacks_and_says_so():
     for kwargs, why in (
         (dict(dimensions=[{"kind": "field", "field": "device"}]), "'device' is not a dimension the fact table holds"),
@@ -130,13 +146,69 @@ def test_an_unknown_template_is_a_query_error(demo_template, analytics_db):
         macro.run(query(template="nope"))
 
 
-def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_dimension(demo_template, analytics_db):
-    from analytics.models import Rollup
+def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_dimension(demo_document, demo_template, analytics_db):
+    from analytics.models import Rollup, RollupHours
+    from sessions.services.templates import save_template_version
 
-    for names, sessions in (("channel,region", 3), ("channel", 2)):  # the template's dimensions changed in between
+    for dimensions in (["channel"], ["channel", "region"]):  # the template's dimensions changed in between
+        save_template_version(dict(demo_document, dimensions=dimensions))
+    for names, sessions in (("channel,region", 3), ("channel", 2)):
         Rollup.objects.create(template=demo_template, grain="d", bucket_ms=SINCE, status="closed", conclusion="abandoned",
                               dim_names=names, d1="card", sessions=sessions)
-    result = macro.run(query(source="rollups", dimensions=[{"kind": "conclusion"}]))
-    assert result.rows == [["abandoned", 5]] and result.params[-2:] == ["channel", "channel,region"]
+        RollupHours.objects.create(template=demo_template, day_ms=SINCE, conclusion="abandoned", dim_names=names, d1="card",
+                                   sessions=sessions)
+    for by_status in ([], [{"kind": "status"}]):  # the day rows with and without status
+        result = macro.run(query(source="rollups", dimensions=[{"kind": "conclusion"}, *by_status]))
+        assert result.rows == [["abandoned", *(["closed"] if by_status else []), 5]]
+        assert result.params[-2:] == ["channel", "channel,region"]
     by_channel = macro.run(query(source="rollups", dimensions=[{"kind": "field", "field": "channel"}]))
     assert by_channel.rows == [["card", 3]]  # a field dimension reads the current layout only
+
+
+def test_the_open_sessions_of_a_rollup_answer_are_counted_on_the_coarsest_rows_the_range_aligns_with(demo_template, analytics_db):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics.models import Rollup
+
+    hour = 3_600_000
+    for grain, bucket in (("h", SINCE + hour), ("d", SINCE)):
+        for status, sessions in (("open", 2), ("closed", 3)):
+            Rollup.objects.create(template=demo_template, grain=grain, bucket_ms=bucket, status=status, conclusion="abandoned",
+                                  dim_names="channel,region", d1="card", sessions=sessions)
+    by_hour = dict(dimensions=[{"kind": "time", "granularity": "hour"}, {"kind": "conclusion"}],
+                   measures=[{"kind": "sessions"}, {"kind": "share", "conclusion": "abandoned"}])  # hour rows (a share)
+    with CaptureQueriesContext(connections["analytics"]) as day_aligned:
+        result = macro.run(query(source="rollups", **by_hour))
+    assert result.grain == "h" and result.rows == [[SINCE + hour, "abandoned", 5, 1.0]]
+    assert result.provisional["open_sessions"] == 2
+    assert any("'open'" in q["sql"] and "= 'd'" in q["sql"] for q in day_aligned.captured_queries)  # day rows
+    within_a_day = macro.run(query(source="rollups", since_ms=SINCE + hour, until_ms=SINCE + 2 * hour, **by_hour))
+    assert within_a_day.rows == result.rows and within_a_day.provisional["open_sessions"] == 2  # hour rows
+
+
+def test_packed_day_rows_become_hour_rows_in_the_order_of_every_dimension():
+    from analytics.services.macro import hour_rows
+
+    hour = 3_600_000
+    spec = query(since_ms=SINCE + 22 * hour, until_ms=SINCE + DAY + 2 * hour,
+                 dimensions=[{"kind": "conclusion"}, {"kind": "time", "granularity": "hour"}, {"kind": "field", "field": "channel"}])
+    day_counts = {(c, day, ch): [(len(c) + day // DAY + len(ch) + h) % 3 for h in range(24)]
+                  for c in ("abandoned", "delivered") for day in (SINCE, SINCE + DAY) for ch in ("", "card", "wechat")}
+    raw = [(c, day, ch, sum(n), ",".join(map(str, n))) for (c, day, ch), n in sorted(day_counts.items())]  # as the SQL orders them
+    rows = hour_rows(raw, ["g_conclusion", "g_time", "g_channel", "x_sessions", "x_hours"], spec)
+    expected = sorted(([c, day + h * hour, ch or None, n[h]] for (c, day, ch), n in day_counts.items() for h in range(24)
+                       if n[h] and spec.since_ms <= day + h * hour < spec.until_ms), key=lambda r: (r[0], r[1], r[2] or ""))
+    assert rows == expected and rows
+
+
+def test_the_collector_pauses_while_an_answer_is_built_and_resumes_even_after_an_error():
+    import gc
+
+    from analytics.services.macro import collection_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), collection_paused():
+        assert not gc.isenabled()
+        1 / 0
+    assert gc.isenabled()

@@ -3,7 +3,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.rollups import histogram
-from analytics.rollups.contribution import DeltaBatch, SessionFacts, contribution, facts_of
+from analytics.rollups.contribution import HOURS, DeltaBatch, SessionFacts, contribution, facts_of
 from analytics.rollups.settle import Stored, on_removal, on_revision, on_tick
 
 T0 = 1714550400000  # 2024-05-01T08:00:00Z
@@ -29,8 +29,12 @@ def test_facts_take_the_configured_dimensions_and_the_primary_conclusions_severi
 
 def test_a_session_counts_once_per_grain_in_its_utc_buckets():
     rows = contribution(facts_of(document(), ["channel"]))
-    assert [(k.grain, k.bucket_ms) for k, _ in rows] == [("m", T0 + 60_000), ("h", T0), ("d", T0 - 8 * 3_600_000)]
+    assert [(k.grain, k.bucket_ms) for k, _ in rows] == [("m", T0 + 60_000), ("h", T0), ("d", T0 - 8 * 3_600_000),
+                                                          (HOURS, T0 - 8 * 3_600_000)]
     assert all(d.sessions == 1 and d.duration_sum == 40_000 and sum(d.histogram.values()) == 1 for _, d in rows)
+    day_key, day = rows[3]  # the day row without status or severity also counts the start hour of the day
+    assert (day_key.status, day_key.severity, day_key.conclusion) == ("", "", "lost_order")
+    assert day.hours == {8: 1} and not any(d.hours for _, d in rows[:3])
 
 
 def test_a_retraction_and_an_addition_on_the_same_row_write_nothing():
@@ -39,8 +43,8 @@ def test_a_retraction_and_an_addition_on_the_same_row_write_nothing():
     batch.move(None, old)
     batch.move(old, new)
     batch.move(new, old)
-    assert batch.uncombined == 15
-    assert sorted(d.sessions for _, d in batch.nonzero()) == [1, 1, 1]
+    assert batch.uncombined == 20
+    assert sorted(d.sessions for _, d in batch.nonzero()) == [1, 1, 1, 1]
     batch.move(old, None)
     assert batch.nonzero() == []
 
@@ -86,7 +90,7 @@ def test_a_provisional_session_waits_until_stable_then_counts_once():
     assert on_tick(state, now_ms=7999, settle_ms=5000, batch=batch) == state
     state = on_tick(state, now_ms=8000, settle_ms=5000, batch=batch)
     assert state == Stored(applied=second)
-    assert [d.sessions for _, d in batch.nonzero()] == [1, 1, 1]
+    assert [d.sessions for _, d in batch.nonzero()] == [1, 1, 1, 1]
 
 
 def test_a_final_revision_counts_at_once_and_retracts_what_was_counted():
@@ -94,6 +98,6 @@ def test_a_final_revision_counts_at_once_and_retracts_what_was_counted():
     state = Stored(applied=facts_of(document(status="open", conclusion="a"), []))
     state = on_revision(state, facts_of(document(status="closed", conclusion="b"), []), now_ms=0, settle_ms=5000, batch=batch)
     assert state.pending is None and state.applied.status == "closed"
-    assert sorted(d.sessions for _, d in batch.nonzero()) == [-1, -1, -1, 1, 1, 1]
+    assert sorted(d.sessions for _, d in batch.nonzero()) == [-1, -1, -1, -1, 1, 1, 1, 1]
     on_removal(state, batch)
-    assert sorted(d.sessions for _, d in batch.nonzero()) == [-1, -1, -1]
+    assert sorted(d.sessions for _, d in batch.nonzero()) == [-1, -1, -1, -1]

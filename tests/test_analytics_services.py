@@ -36,9 +36,13 @@ def test_the_settle_task_counts_provisional_sessions_once_they_are_stable(demo_t
 
 
 def test_rebuild_recounts_the_stored_sessions(demo_sessions, capsys):
+    from analytics.models import RollupHours
+
     call_command("rebuild_rollups", "mobile-pay")
+    call_command("rebuild_rollups", "mobile-pay")  # twice: the second run starts from nothing again
     assert "6 sessions counted" in capsys.readouterr().out
     assert sum(Rollup.objects.filter(grain="d").values_list("sessions", flat=True)) == 6
+    assert sum(RollupHours.objects.values_list("sessions", flat=True)) == 6
     assert SessionContribution.objects.count() == 6
 
 
@@ -70,3 +74,28 @@ def test_luna_rollups_off_turns_the_sinks_upkeep_off(demo_template, monkeypatch)
         upkeep.write(cur, [dict(provisional(1, "abandoned"), status="closed", end_ms=T0 + 5000)], [])
         facts.write(cur, [dict(provisional(1, "abandoned"), end_ms=T0 + 5000)], [])
     assert not Rollup.objects.exists() and not SessionFact.objects.exists() and not SessionContribution.objects.exists()
+
+
+def test_the_hours_of_day_migration_fills_the_tier_from_the_hour_rollups(demo_template):
+    from types import SimpleNamespace
+
+    from analytics.db import fill_rollup_hours
+    from analytics.models import RollupHours
+
+    day, hour = T0 - T0 % 86_400_000, 3_600_000
+    for bucket, status, sessions in ((day + 3 * hour, "open", 2), (day + 3 * hour, "closed", 5), (day + 23 * hour, "closed", 1),
+                                     (day + 86_400_000, "closed", 4)):
+        Rollup.objects.create(template=demo_template, grain="h", bucket_ms=bucket, status=status, conclusion="abandoned",
+                              dim_names="channel", d1="card", sessions=sessions)
+    Rollup.objects.create(template=demo_template, grain="d", bucket_ms=day, status="closed", conclusion="abandoned", sessions=8)
+    fill_rollup_hours(None, SimpleNamespace(connection=connection))
+    rows = {r.day_ms: (r.sessions, r.s03, r.s23, r.s00) for r in RollupHours.objects.filter(template=demo_template, d1="card")}
+    assert rows == {day: (8, 7, 1, 0), day + 86_400_000: (4, 0, 0, 4)}
+
+
+def test_deleting_a_template_deletes_its_day_rows_too(demo_template):
+    from analytics.models import RollupHours
+
+    RollupHours.objects.create(template=demo_template, day_ms=0, conclusion="abandoned", dim_names="channel", d1="card", sessions=1)
+    demo_template.delete()  # a composite primary key: the ORM's cascade deletes by every key column
+    assert not RollupHours.objects.exists()

@@ -24,6 +24,10 @@ QUERIES = {
     "hour_conclusion_channel_shanghai": dict(time_zone="Asia/Shanghai", measures=[{"kind": "sessions"}, {"kind": "share", "conclusion": "lost_order"}],
                                              dimensions=[{"kind": "time", "granularity": "hour"}, {"kind": "conclusion"},
                                                          {"kind": "field", "field": "channel"}]),
+    "hour_conclusion_channel_hours": dict(time_zone="Asia/Shanghai", measures=[{"kind": "sessions"}],
+                                          dimensions=[{"kind": "time", "granularity": "hour"}, {"kind": "conclusion"},
+                                                      {"kind": "field", "field": "channel"}],
+                                          filters=[{"kind": "field", "field": "region", "values": ["eu"]}]),
     "p95_duration_day_channel_rollups": dict(measures=[{"kind": "percentile", "field": "duration", "p": 95}],
                                              dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "field", "field": "channel"}]),
     "p95_duration_day_channel_facts": dict(source="facts", measures=[{"kind": "sessions"}, {"kind": "percentile", "field": "duration", "p": 95}],
@@ -77,7 +81,7 @@ def test_tiflash_replicas_are_added_on_tidb_only(backends):
     assert tiflash_statements(backends["tidb"], replicas=2) == [
         f"ALTER TABLE {t} SET TIFLASH REPLICA 2"
         for t in ("luna_session", "luna_session_field", "luna_session_conclusion", "luna_session_node", "analytics_rollup",
-                  "analytics_session_fact")
+                  "analytics_session_fact", "analytics_rollup_hours")
     ]
     assert tiflash_statements(backends["mysql"]) == []
     assert tiflash_statements(backends["sqlite"]) == []
@@ -93,13 +97,15 @@ def test_the_analytics_alias_reads_tiflash_on_tidb_and_mirrors_the_default_datab
     assert "init_command" not in analytics_database({"ENGINE": "django.db.backends.sqlite3", "NAME": "x"})["OPTIONS"]
 
 
-def test_the_fact_table_migration_adds_its_tiflash_replica_on_tidb_only(backends, monkeypatch):
+@pytest.mark.parametrize("table", ["analytics_session_fact", "analytics_rollup_hours"])
+def test_later_migrations_add_their_table_s_tiflash_replica_on_tidb_only(backends, monkeypatch, table):
     from types import SimpleNamespace
 
-    from analytics.db import add_fact_tiflash_replica
+    from analytics.db import add_fact_tiflash_replica, add_hours_tiflash_replica
 
+    add = {"analytics_session_fact": add_fact_tiflash_replica, "analytics_rollup_hours": add_hours_tiflash_replica}[table]
     monkeypatch.setenv("LUNA_TIFLASH_REPLICAS", "2")
-    for dialect, expected in (("tidb", ["ALTER TABLE analytics_session_fact SET TIFLASH REPLICA 2"]), ("mysql", []), ("sqlite", [])):
+    for dialect, expected in (("tidb", [f"ALTER TABLE {table} SET TIFLASH REPLICA 2"]), ("mysql", []), ("sqlite", [])):
         executed = []
-        add_fact_tiflash_replica(None, SimpleNamespace(connection=backends[dialect], execute=executed.append))
+        add(None, SimpleNamespace(connection=backends[dialect], execute=executed.append))
         assert executed == expected, dialect

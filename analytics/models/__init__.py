@@ -1,6 +1,6 @@
 from .alerts import AlertFiring, AlertRule, TrendSnapshot
 from .dashboards import Dashboard
 from .facts import SessionFact
-from .rollups import Rollup, SessionContribution
+from .rollups import Rollup, RollupHours, SessionContribution
 
-__all__ = ["AlertFiring", "AlertRule", "Dashboard", "Rollup", "SessionContribution", "SessionFact", "TrendSnapshot"]
+__all__ = ["AlertFiring", "AlertRule", "Dashboard", "Rollup", "RollupHours", "SessionContribution", "SessionFact", "TrendSnapshot"]

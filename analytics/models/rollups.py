@@ -1,6 +1,7 @@
 """Rollup tables kept by the streaming sink (analytics/rollups); their names and columns are its contract."""
 from django.db import models
 
+from ..rollups.contribution import HOUR_COLUMNS
 from ..rollups.histogram import COLUMNS as HISTOGRAM_COLUMNS
 
 
@@ -82,3 +83,42 @@ class SessionContribution(models.Model):
         db_table = "analytics_session_contribution"
         verbose_name = "session contribution"
         indexes = [models.Index(fields=["template", "pending_since_ms"], name="analytics_contrib_pending_idx")]
+
+
+class RollupHours(models.Model):
+    """Day rows without status or severity: per template × UTC day × primary conclusion × dimension values, the
+    rollups' measures (counts, sums, duration histogram) and the count of each UTC hour of the day in `s00`…`s23`.
+
+    It answers the commonest charts with fewer rows: sessions per hour × conclusion × dimension with one row per day
+    instead of up to 24 × statuses × severities hour rows (90 days at 10 M sessions: 10k rows instead of 320k, the 24
+    counts packed into one text column), and day-or-coarser charts that do not group or filter by status/severity
+    with half the day rows, read in key order. The sink keeps it with the other grains
+    (analytics/rollups/contribution.py, tier `HOURS`), in the same transaction.
+
+    The key is the primary key, in the dashboards' GROUP BY order: InnoDB stores the rows in it (a query reads a
+    contiguous range, every column at hand) and an upsert changes one record, no secondary index.
+    """
+
+    pk = models.CompositePrimaryKey("template", "dim_names", "day_ms", "conclusion", "d1", "d2", "d3")
+    template = models.ForeignKey("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                 db_index=False)  # the primary key starts with it
+    dim_names = models.CharField(max_length=150, blank=True, default="", help_text="Dimensions held in d1..d3 (as the rollups).")
+    day_ms = models.BigIntegerField(help_text="UTC day start, epoch ms.")
+    conclusion = models.CharField(max_length=100, blank=True, default="", help_text="Primary conclusion.")
+    d1 = models.CharField(max_length=100, blank=True, default="")
+    d2 = models.CharField(max_length=100, blank=True, default="")
+    d3 = models.CharField(max_length=100, blank=True, default="")
+    sessions = models.BigIntegerField(default=0, db_default=0)
+    duration_sum = models.BigIntegerField(default=0, db_default=0, help_text="Sum of durations, ms.")
+    completeness_e4 = models.BigIntegerField(default=0, db_default=0, help_text="Sum of completeness × 10 000.")
+
+    class Meta:
+        db_table = "analytics_rollup_hours"
+        verbose_name = "day rollup row (no status/severity, start hours)"
+
+    def __str__(self) -> str:
+        return f"{self.template_id}/{self.day_ms} {self.conclusion} ×{self.sessions}"
+
+
+for _name in (*HISTOGRAM_COLUMNS, *HOUR_COLUMNS):  # database defaults too: the upsert names only what it adds to
+    RollupHours.add_to_class(_name, models.IntegerField(default=0, db_default=0))

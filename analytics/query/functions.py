@@ -1,5 +1,7 @@
 """Vendor-specific ORM expressions the macro compiler needs (Django's own cover everything else)."""
-from django.db.models import Aggregate, BigIntegerField, Case, Expression, F, FloatField, Func, Value, When
+from django.db.models import Aggregate, BigIntegerField, Case, CharField, Expression, F, FloatField, Func, Sum, Value, When
+
+from ..db import is_tidb
 
 
 class TimeBucket(Func):
@@ -45,3 +47,31 @@ class ApproxPercentile(Aggregate):
     def as_sql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
         return f"APPROX_PERCENTILE({column}, {self.p})", params
+
+
+class CountSum(Sum):
+    """SUM of the rollups' integer counts and sums. MariaDB/MySQL add integers as DECIMAL, one decimal addition per
+    value: a day × channel p95 (64 histogram sums over 20k rows at 10 M sessions) spent most of its server time there.
+    As DOUBLE the sum is exact below 2**53 (≈ 9·10^15: durations in ms of billions of sessions) and 2–4× faster;
+    the service reads the float back as an int. TiDB and SQLite keep the plain SUM."""
+
+    def as_mysql(self, compiler, connection, **extra):
+        if is_tidb(connection):
+            return self.as_sql(compiler, connection, **extra)
+        return self.as_sql(compiler, connection, template="SUM(CAST(%(expressions)s AS DOUBLE))", **extra)
+
+
+class PackedSums(Func):
+    """The sums of several columns as one text 'n0,n1,…': the day rows return their 24 hourly counts
+    in one column (PyMySQL parses each value of each row in Python: 24 columns cost as much as 24 rows)."""
+
+    output_field = CharField()
+
+    def __init__(self, *columns: str) -> None:
+        super().__init__(*(CountSum(column) for column in columns))
+
+    def as_mysql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CONCAT_WS(',', %(expressions)s)", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" || ',' || ", **extra)

@@ -1,7 +1,8 @@
 """Rollups, the session fact table, or the key-value field rows: the planner takes the first that holds the query.
 
 The rollups hold, per UTC minute/hour/day: status, primary conclusion, its severity and (up to three of) the
-template's configured dimensions, with counts, duration sums, completeness sums and a duration histogram. The fact
+template's configured dimensions, with counts, duration sums, completeness sums and a duration histogram; day rows
+without status/severity hold the same measures plus sessions per start hour (read when a query needs neither). The fact
 table (one row per session) holds the same per session, six dimensions and the nodes reached (as a filter): any
 range, any time zone. Anything else (another field, the node dimension, distinct counts, numeric fields other than
 duration) joins the key-value field rows.
@@ -31,6 +32,8 @@ class Plan:
     slots: tuple[str, ...] = ()  # dimensions in the rollup's d1..d3 or the fact table's d1..d6
     layouts: tuple[str, ...] = ()  # every rollup dim_names the template's versions wrote (index range on bucket_ms)
     nodes: tuple[str, ...] = ()  # the template's nodes (the fact table's node dimension)
+    day_rows: bool = False  # rollups: read the day rows without status/severity (analytics_rollup_hours)
+    hours: bool = False  # … and spread their 24 hourly counts (sessions per hour)
 
 
 def plan(query: MacroQuery, template_dimensions: list[str], layouts: tuple[str, ...] = (), nodes: tuple[str, ...] = ()) -> Plan:
@@ -44,6 +47,12 @@ def plan(query: MacroQuery, template_dimensions: list[str], layouts: tuple[str, 
         if grain is None and not missing:
             missing = "the time range or buckets do not align with minute rollups"
         if not missing:
+            if grain == "h" and hours_answer(query, buckets):
+                return Plan("rollups", "rollups (day rows by start hour) hold every measure and dimension", grain, buckets,
+                            held, layouts, day_rows=True, hours=True)
+            if grain == "d" and not _by_status(query):
+                return Plan("rollups", "rollups (day rows without status/severity) hold every measure and dimension", grain,
+                            buckets, held, layouts, day_rows=True)
             return Plan("rollups", f"rollups ({GRAIN_NAMES[grain]} rows) hold every measure and dimension", grain, buckets,
                         held, layouts)
         if query.source == "rollups":
@@ -86,6 +95,19 @@ def _items_uncovered(query: MacroQuery, dims: set[str], dimension_kinds: set[str
         if item.kind == "field" and item.field not in dims:
             return f"field {item.field!r} is not a dimension {where} holds"
     return ""
+
+
+def hours_answer(query: MacroQuery, buckets: Bucketing | None) -> bool:
+    """The day rows without status/severity count sessions per UTC start hour × conclusion × dimension values:
+    enough for a sessions-only query by hour (in a whole-hour zone) that neither groups nor filters by status or
+    severity."""
+    return (buckets is not None and buckets.size_ms == GRAINS["h"] and not buckets.offset_ms
+            and all(m.kind == "sessions" for m in query.measures) and not _by_status(query))
+
+
+def _by_status(query: MacroQuery) -> bool:
+    """Groups or filters by status or severity (which only the rollup grain rows hold)."""
+    return any(item.kind in ("status", "severity") for item in [*query.dimensions, *query.filters])
 
 
 def coarsest_grain(query: MacroQuery, buckets: Bucketing | None) -> str | None:

@@ -13,6 +13,9 @@ from .histogram import BUCKETS, bucket_of
 
 MINUTE_MS, HOUR_MS, DAY_MS = 60_000, 3_600_000, 86_400_000
 GRAINS: dict[str, int] = {"m": MINUTE_MS, "h": HOUR_MS, "d": DAY_MS}
+HOURS = "x"  # the day tier without status/severity (table analytics_rollup_hours): per UTC day, conclusion and
+# dimension values, every measure of the rollups plus `hours`, the session's start hour of the day (0..23)
+HOUR_COLUMNS = tuple(f"s{hour:02d}" for hour in range(24))  # its columns, one count per UTC hour of the day
 MAX_DIM_VALUE = 100
 MAX_SLOTS = 3  # dimension columns d1..d3 of the rollup table
 
@@ -90,29 +93,35 @@ class RowKey:
     values: tuple[str, ...]
 
 
+def _merge(into: dict[int, int], other: dict[int, int]) -> None:
+    for index, count in other.items():
+        total = into.get(index, 0) + count
+        if total:
+            into[index] = total
+        else:
+            into.pop(index, None)
+
+
 @dataclass
 class Delta:
-    """Additive change to one rollup row."""
+    """Additive change to one rollup row (`hours`: start hours of the day, the HOURS tier only)."""
 
     sessions: int = 0
     duration_sum: int = 0
     completeness_e4: int = 0
     histogram: dict[int, int] = field(default_factory=dict)
+    hours: dict[int, int] = field(default_factory=dict)
 
     def add(self, other: "Delta") -> None:
         self.sessions += other.sessions
         self.duration_sum += other.duration_sum
         self.completeness_e4 += other.completeness_e4
-        for index, count in other.histogram.items():
-            total = self.histogram.get(index, 0) + count
-            if total:
-                self.histogram[index] = total
-            else:
-                self.histogram.pop(index, None)
+        _merge(self.histogram, other.histogram)
+        _merge(self.hours, other.hours)
 
     @property
     def is_zero(self) -> bool:
-        return not (self.sessions or self.duration_sum or self.completeness_e4 or self.histogram)
+        return not (self.sessions or self.duration_sum or self.completeness_e4 or self.histogram or self.hours)
 
     def row(self) -> tuple:
         """(sessions, duration_sum, completeness_e4, h00 … h63) in column order."""
@@ -120,13 +129,17 @@ class Delta:
 
 
 def contribution(facts: SessionFacts, sign: int = 1) -> list[tuple[RowKey, Delta]]:
-    """The rows a session counts in (one per grain) and what it adds to each (`sign` −1 retracts)."""
+    """The rows a session counts in (one per grain, and one day row without status/severity that also counts its start
+    hour) and what it adds to each (`sign` −1 retracts)."""
     names, values = slot_values(facts.dims)
     delta = Delta(sign, sign * facts.duration_ms, sign * facts.completeness_e4, {bucket_of(facts.duration_ms): sign})
+    day = facts.start_ms - facts.start_ms % DAY_MS
     return [
-        (RowKey(grain, facts.start_ms - facts.start_ms % size, facts.status, facts.conclusion, facts.severity, names, values),
-         Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram)))
-        for grain, size in GRAINS.items()
+        *((RowKey(grain, facts.start_ms - facts.start_ms % size, facts.status, facts.conclusion, facts.severity, names, values),
+           Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram)))
+          for grain, size in GRAINS.items()),
+        (RowKey(HOURS, day, "", facts.conclusion, "", names, values),
+         Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram), {(facts.start_ms - day) // HOUR_MS: sign})),
     ]
 
 

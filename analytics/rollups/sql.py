@@ -3,9 +3,12 @@ from dataclasses import dataclass
 
 from jobs.sessionize.sink.dialects import DIALECTS
 
+from .contribution import HOUR_COLUMNS
 from .histogram import COLUMNS as HISTOGRAM
 
 ROLLUP_TABLE = "analytics_rollup"
+HOURS_TABLE = "analytics_rollup_hours"
+HOURS_KEY = ("template_id", "dim_names", "day_ms", "conclusion", "d1", "d2", "d3")
 CONTRIBUTION_TABLE = "analytics_session_contribution"
 ROLLUP_KEY = ("template_id", "grain", "dim_names", "bucket_ms", "status", "conclusion", "severity", "d1", "d2", "d3")
 ROLLUP_MEASURES = ("sessions", "duration_sum", "completeness_e4", *HISTOGRAM)
@@ -34,14 +37,35 @@ class RollupSQL:
         """Insert a row or add the deltas to it (counts, sums and histogram buckets all add). Only the histogram
         columns in `buckets` are named (the others keep their database default 0): a batch's rows touch a handful
         of the 64, and escaping the other parameters was most of the upkeep's client CPU."""
-        columns = (*ROLLUP_KEY, "sessions", "duration_sum", "completeness_e4", *(HISTOGRAM[i] for i in buckets))
-        measures = columns[len(ROLLUP_KEY):]
-        head = f"INSERT INTO {ROLLUP_TABLE} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})"
+        return self._add(ROLLUP_TABLE, ROLLUP_KEY, ("sessions", "duration_sum", "completeness_e4", *(HISTOGRAM[i] for i in buckets)))
+
+    def add_to_hours(self, buckets: tuple[int, ...], hours: tuple[int, ...]) -> str:
+        """The day rows without status/severity: the rollups' measures, naming only the histogram buckets and start
+        hours this batch touches (the others keep 0)."""
+        return self._add(HOURS_TABLE, HOURS_KEY, ("sessions", "duration_sum", "completeness_e4", *(HISTOGRAM[i] for i in buckets),
+                                                  *(HOUR_COLUMNS[h] for h in hours)))
+
+    def _add(self, table: str, key: tuple[str, ...], measures: tuple[str, ...]) -> str:
+        columns = (*key, *measures)
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})"
         if self.name == "sqlite":
             sets = ", ".join(f"{c} = {c} + excluded.{c}" for c in measures)
-            return f"{head} ON CONFLICT({', '.join(ROLLUP_KEY)}) DO UPDATE SET {sets}"
+            return f"{head} ON CONFLICT({', '.join(key)}) DO UPDATE SET {sets}"
         sets = ", ".join(f"{c} = {c} + VALUES({c})" for c in measures)
         return f"{head} ON DUPLICATE KEY UPDATE {sets}"
+
+    def hours_from_hour_rows(self, template: bool = False) -> str:
+        """Fill the day rows without status/severity from the hour rollups (exactly what the sink would have
+        written: both hold the same applied sessions): migration 0004 for rows kept before the tier, and the bench's
+        loader. Parameters: the grain 'h', then the template id when `template`."""
+        day = "MOD(bucket_ms, 86400000)" if self.name != "sqlite" else "(bucket_ms % 86400000)"
+        hours = ", ".join(f"SUM(CASE WHEN {day} = {h * 3_600_000} THEN sessions ELSE 0 END)" for h in range(24))
+        measures = ("sessions", "duration_sum", "completeness_e4", *HISTOGRAM)
+        keys = f"template_id, dim_names, bucket_ms - {day}, conclusion, d1, d2, d3"
+        where = f"grain = {self.mark}" + (f" AND template_id = {self.mark}" if template else "")
+        return (f"INSERT INTO {HOURS_TABLE} ({', '.join(HOURS_KEY)}, {', '.join(measures)}, {', '.join(HOUR_COLUMNS)}) "
+                f"SELECT {keys}, {', '.join(f'SUM({m})' for m in measures)}, {hours} FROM {ROLLUP_TABLE} WHERE {where} "
+                f"GROUP BY {keys}")
 
     def select_contributions(self, count: int) -> str:
         return (f"SELECT session_id, applied, pending, pending_since_ms FROM {CONTRIBUTION_TABLE} "

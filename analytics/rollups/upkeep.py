@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .contribution import DeltaBatch, SessionFacts, facts_of
+from .contribution import HOURS, DeltaBatch, SessionFacts, facts_of
 from .dimensions import TemplateDimensions
 from .settle import Stored, on_removal, on_revision, on_tick
 from .sql import RollupSQL
@@ -111,13 +111,22 @@ class RollupUpkeep:
                 for uid, s in sorted(states.items())
             ])
         rows = batch.nonzero()
-        if rows:
+        grains, hours = [r for r in rows if r[0].grain != HOURS], [r for r in rows if r[0].grain == HOURS]
+        if grains:
             # one statement in the rows' fixed lock order, naming only the histogram buckets this batch touches
-            buckets = tuple(sorted({i for _, d in rows for i in d.histogram}))
+            buckets = tuple(sorted({i for _, d in grains for i in d.histogram}))
             cur.executemany(self.sql.add_to_rollup(buckets), [
                 (self.template_id, k.grain, k.dim_names, k.bucket_ms, k.status, k.conclusion, k.severity, *k.values,
                  d.sessions, d.duration_sum, d.completeness_e4, *(d.histogram.get(i, 0) for i in buckets))
-                for k, d in rows
+                for k, d in grains
+            ])
+        if hours:
+            buckets = tuple(sorted({i for _, d in hours for i in d.histogram}))
+            touched = tuple(sorted({h for _, d in hours for h in d.hours}))
+            cur.executemany(self.sql.add_to_hours(buckets, touched), [
+                (self.template_id, k.dim_names, k.bucket_ms, k.conclusion, *k.values, d.sessions, d.duration_sum, d.completeness_e4,
+                 *(d.histogram.get(i, 0) for i in buckets), *(d.hours.get(h, 0) for h in touched))
+                for k, d in hours
             ])
         self.stats.rows_written += len(rows)
         self.stats.rows_uncombined += batch.uncombined
