@@ -66,7 +66,8 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     parsed: list[DataStream] = []  # (routing key, kind, event) per parse operator, as a tuple or a row
     rejected: list[DataStream] = []
     # Classified in SQL, addressed in Java; Python parses only the lines SQL left open (bounded and continuous runs).
-    if jvm and sql_timed:
+    # extra["parse"] = "python": every line through the Python parser (the benchmarks' comparison).
+    if jvm and sql_timed and config.extra.get("parse") != "python":
         addressed, open_rows, sql_timed = classify_in_sql(tenv, config, sql_timed)
         if addressed is not None:
             parsed.append(addressed)
