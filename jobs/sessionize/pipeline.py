@@ -43,8 +43,9 @@ HELD_WATERMARK_MS = 99 * 86_400_000  # the largest DAY TO SECOND interval of Fli
 
 def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     """Add the sessionize topology for one template to `env`."""
-    if config.engine == "jvm":  # before the table environment: its class loader must see the SQL function
-        env.add_jars(ensure_jar().as_uri())  # the client's class loader now, the cluster's through pipeline.jars
+    # Both engines: the control stream's Timeless is Java. Before the table environment: its class loader must see
+    # the SQL function (the client's class loader now, the cluster's through pipeline.jars).
+    env.add_jars(ensure_jar().as_uri())
     tenv = StreamTableEnvironment.create(env)
     tpl = config.template
     session = tpl["session"]
