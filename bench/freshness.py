@@ -2,6 +2,7 @@
 being visible in the database, p50/p95 (target: p95 ≤ 1 s for early-fired, i.e. complete, sessions).
 
     .venv/bin/python bench/freshness.py [--rounds 30] [--monitor-interval 200ms] [--flush-interval-ms 100] [--db URL]
+                                        [--parse sql|python]
 
 Why: a complete session (order, verified, callback, delivery) is written as soon as its last node arrives
 ("early fire", no watermark or timeout involved), so its freshness is the pure pipeline latency: the file
@@ -28,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from throughput import thread_cpu, tree_pids  # noqa: E402  (bench/, this script's own directory)
 POLL_S = 0.02
 
 
@@ -103,11 +106,12 @@ def create_mysql_database(url: str) -> None:
     conn.close()
 
 
-def start_job(version, work: Path, monitor_interval: str, flush_interval_ms: int) -> subprocess.Popen:
+def start_job(version, work: Path, monitor_interval: str, flush_interval_ms: int, parse: str) -> subprocess.Popen:
     from sessions.services import jobs
 
     config = jobs.job_config(version, bounded=False)
     config.monitor_interval, config.flush_interval_ms = monitor_interval, flush_interval_ms
+    config.extra["parse"] = parse
     config.checkpoint_dir = f"file://{work / 'checkpoints'}"
     config.dump(work / "run.json")
     log = open(work / "job.log", "w")
@@ -127,6 +131,11 @@ def stop_job(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def job_cpu_s(root_pid: int) -> float:
+    """CPU seconds the job's process tree has used so far (user + system, all threads)."""
+    return sum(cpu for _, cpu in thread_cpu(tree_pids(root_pid)).values())
+
+
 def summary(label: str, values_ms: list[float]) -> str:
     if not values_ms:
         return f"{label:<34} none measured"
@@ -144,6 +153,8 @@ def main() -> None:
     parser.add_argument("--flush-interval-ms", type=int, default=100, help="sink flush timer")
     parser.add_argument("--db", default=None, help="DATABASE_URL (default: a fresh SQLite file in the work dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (job log, files, database)")
+    parser.add_argument("--parse", choices=["sql", "python"], default="sql",
+                        help="JVM engine: lines parsed and classified in Flink SQL (default) or all in Python")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="luna-fresh-"))
     os.environ["LUNA_VAR_DIR"] = str(work / "var")
@@ -168,10 +179,11 @@ def main() -> None:
     document = json.loads((ROOT / "sessions" / "demo" / "mobile-pay.json").read_text())
     version, _ = import_template(document)
     writer = BatchWriter(document, work / "data")
-    print(f"settings: monitor interval {args.monitor_interval}, sink flush {args.flush_interval_ms} ms, "
+    print(f"settings: parse in {args.parse}, engine {os.environ.get('LUNA_SESSION_ENGINE', 'jvm')}, "
+          f"monitor interval {args.monitor_interval}, sink flush {args.flush_interval_ms} ms, "
           f"{args.rounds} batches × {args.orders} complete orders every {args.pace} s, "
           f"db {os.environ['DATABASE_URL'].split('@')[-1]}, work {work}")
-    process = start_job(version, work, args.monitor_interval, args.flush_interval_ms)
+    process = start_job(version, work, args.monitor_interval, args.flush_interval_ms, args.parse)
     try:
         started = time.time()
         warm, _, _ = writer.write(20)
@@ -181,6 +193,7 @@ def main() -> None:
             time.sleep(0.1)
         print(f"job up and warm: first sessions visible {time.time() - started:.1f} s after start")
         time.sleep(2)
+        measured_from, cpu_from = time.time(), job_cpu_s(process.pid)
 
         pending: dict[str, tuple[float, bool]] = {}  # key -> (written at, complete?)
         fresh_ms, to_sink_ms, abandoned_ms = [], [], []
@@ -205,12 +218,15 @@ def main() -> None:
                 print(f"gave up on {len(pending)} sessions not visible after {timeout_s:.0f} s")
                 break
             time.sleep(POLL_S)
+        wall_s, cpu_s = time.time() - measured_from, job_cpu_s(process.pid) - cpu_from
     finally:
         stop_job(process)
 
     print(summary("complete (early-fired) sessions", fresh_ms))
     print(summary("  of which file → sink write", to_sink_ms))
     print(summary("abandoned (processing-time timeout)", abandoned_ms))
+    print(f"measured phase: wall {wall_s:.1f} s, job CPU {cpu_s:.1f} s (its process tree, JVM included); "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"(visible time is found by polling every {POLL_S * 1000:.0f} ms; template timeout "
           f"{document['session']['timeout']}; the sink's updated_ms is taken before its commit)")
     if args.keep:

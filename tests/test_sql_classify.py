@@ -18,7 +18,7 @@ from jobs.sessionize.functions import BASELINE, PASS, SUPPLEMENT
 from jobs.sessionize.logic.records import Event, Ignored, event_from_line, line_uid, parse_line
 from jobs.sessionize.logic.router import routing_key
 from jobs.sessionize.logic.template import compile_template
-from jobs.sessionize.sql_classify import UNSURE, address_spec, plan_source, rule_sql
+from jobs.sessionize.sql_classify import UNSURE, address_spec, compiled_sources, plan_source, rule_sql
 from tests.jvm_bridge import jvm_package
 
 EXAMPLES = int(os.environ.get("LUNA_PROPERTY_EXAMPLES", "60"))
@@ -268,3 +268,20 @@ def test_demo_lines_are_classified_in_sql(package, tmp_path):
     template, plans, rows = run_sql(document, lines)
     decided = check_rows(package, template, plans, rows)
     assert len(rows) == sum(map(len, lines.values())) and decided >= 0.97 * len(rows), (decided, len(rows))
+
+
+def test_compiled_sources_are_what_a_running_job_cannot_swap():
+    """Per SQL-classified source, the text the job compiled: a node rule changes its source's entry only; what SQL
+    does not compile (conclusions) changes none; a source SQL cannot time is not there (Python parses it)."""
+    document = json.loads((Path(__file__).resolve().parents[1] / "sessions" / "demo" / "mobile-pay.json").read_text())
+    compiled = compiled_sources(document)
+    assert set(compiled) == {source["name"] for source in document["sources"]}
+    with_conclusion = {**document, "conclusions": [*document["conclusions"], {"name": "x", "when": "has(order)", "severity": "info"}]}
+    assert compiled_sources(with_conclusion) == compiled
+    nodes = [dict(node) for node in document["nodes"]]
+    nodes[1]["when"] = "event == 'pay_page_shown'"
+    changed = compiled_sources({**document, "nodes": nodes})
+    assert {name for name in compiled if changed[name] != compiled[name]} == {"client"}
+    sources = [dict(source) for source in document["sources"]]
+    sources[1]["time"] = {"path": "ts", "format": "%d/%m/%Y %H:%M:%S"}
+    assert "client" not in compiled_sources({**document, "sources": sources})

@@ -6,7 +6,11 @@
              RouteSupplements: registers owners, passes baseline on, forwards supplements           │
                keyBy(session key) CorrelateSessions ─ emissions, late, orphans                      │
                  keyBy(partition) WriteBatches ←─────────────────────────────────────────────────────┘
-    template_updates (published versions) ══ broadcast ══> ParseLine, RouteSupplements, CorrelateSessions
+    template_updates (published versions) ─ timeless ══ broadcast ══> ParseLine, RouteSupplements, CorrelateSessions
+
+The control stream takes no part in event time (Wiring.timeless: idle from the start, its watermarks dropped):
+with it in the watermark minimum the correlate stage's watermark lagged the data by more than the session
+timeout, so sessions were written open by the timeout and closed only by the next batch.
 
 A source whose strftime pattern SQL cannot express gets its own ParseLine and a Python timestamp assigner.
 With `engine="jvm"` the two keyed stages are Java (jobs/sessionize/jvm: RouteFunction, SessionFunction, keyed in
@@ -39,8 +43,9 @@ HELD_WATERMARK_MS = 99 * 86_400_000  # the largest DAY TO SECOND interval of Fli
 
 def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     """Add the sessionize topology for one template to `env`."""
-    if config.engine == "jvm":  # before the table environment: its class loader must see the SQL function
-        env.add_jars(ensure_jar().as_uri())  # the client's class loader now, the cluster's through pipeline.jars
+    # Both engines: the control stream's Timeless is Java. Before the table environment: its class loader must see
+    # the SQL function (the client's class loader now, the cluster's through pipeline.jars).
+    env.add_jars(ensure_jar().as_uri())
     tenv = StreamTableEnvironment.create(env)
     tpl = config.template
     session = tpl["session"]
@@ -61,10 +66,9 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     parse, parsed_type, event_time = (ParseRows, PARSED_ROW, RowEventTime) if jvm else (ParseLine, PICKLED, EventTime)
     parsed: list[DataStream] = []  # (routing key, kind, event) per parse operator, as a tuple or a row
     rejected: list[DataStream] = []
-    # Classified in SQL, addressed in Java; Python parses only the lines SQL left open. Bounded runs only for now: in
-    # a continuous run the first batch's sessions did not close on the watermark before the next batch came
-    # (tests/test_job_continuous.py), not yet explained; continuous runs keep the Python parser meanwhile.
-    if jvm and sql_timed and config.bounded:
+    # Classified in SQL, addressed in Java; Python parses only the lines SQL left open (bounded and continuous runs).
+    # extra["parse"] = "python": every line through the Python parser (the benchmarks' comparison).
+    if jvm and sql_timed and config.extra.get("parse") != "python":
         addressed, open_rows, sql_timed = classify_in_sql(tenv, config, sql_timed)
         if addressed is not None:
             parsed.append(addressed)
@@ -135,18 +139,24 @@ def source_options(config: JobConfig, source: dict) -> dict[str, str]:
 def template_updates(env: StreamExecutionEnvironment, tenv: StreamTableEnvironment, config: JobConfig) -> DataStream:
     """Published template versions as (version, document JSON), read from the run's updates directory.
 
-    A bounded run keeps its version: one no-op element from a collection that finishes at once (its input then
-    sits at the maximum watermark, harmless while the bounded sources read). A continuous run must not use a
-    finished input (see template_updates_ddl), so it always gets the control table, on a private directory
-    when the platform gave none."""
+    A bounded run keeps its version: one no-op element from a collection that finishes at once. A continuous run
+    must not use a finished input (see template_updates_ddl), so it always gets the control table, on a private
+    directory when the platform gave none. Either way the stream is `timeless`: its consumers' watermark is the
+    data's alone (measured: with the control source in the minimum, the correlate stage's watermark stayed at
+    Long.MIN for many seconds after the data's had advanced)."""
     if config.bounded:
-        return env.from_collection([(0, "")], type_info=UPDATE_TYPE)
+        return timeless(env.from_collection([(0, "")], type_info=UPDATE_TYPE))
     updates_dir = config.updates_dir or tempfile.mkdtemp(prefix="luna-updates-")
     if "://" not in updates_dir:
         os.makedirs(updates_dir, exist_ok=True)
     tenv.execute_sql(template_updates_ddl(updates_dir, config.monitor_interval))
     lines = tenv.to_data_stream(tenv.sql_query("SELECT line FROM template_updates"))
-    return lines.map(parse_update, output_type=UPDATE_TYPE).name("template-updates")
+    return timeless(lines.map(parse_update, output_type=UPDATE_TYPE).name("template-updates"))
+
+
+def timeless(control: DataStream) -> DataStream:
+    """The control stream without event time: its consumers take their watermark from the data alone."""
+    return DataStream(get_gateway().jvm.luna.sessionize.Wiring.timeless(control._j_data_stream))
 
 
 def parse_update(row) -> tuple[int, str]:

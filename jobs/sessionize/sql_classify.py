@@ -15,8 +15,8 @@ The subset: `field OP literal` (OP one of == != < <= > >=, literal a string with
 import re
 from dataclasses import dataclass
 
-from .logic.template import CompiledSource, CompiledTemplate
-from .sql_sources import quote
+from .logic.template import CompiledSource, CompiledTemplate, compile_template
+from .sql_sources import quote, time_expression
 
 UNSURE = "CAST(NULL AS INT)"
 TWO_53 = 2**53
@@ -229,3 +229,20 @@ def address_spec(template: CompiledTemplate, plans: list[SourcePlan]) -> str:
         for node in template.sources[plan.source].nodes:
             lines.append(f"node {node.name} {node.join.on} {index[node.join.on]}" if node.join else f"node {node.name}")
     return "\n".join(lines)
+
+
+def compiled_sources(document: dict) -> dict[str, str]:
+    """Per source the JVM engine classifies in SQL, what the job compiled from the template (query and addressing).
+
+    A running job cannot swap these: a version that changes one (a node's `when`, the nodes of a source or their
+    order, the fields the rules read) needs a restart (logic/rollout.py). Sources SQL cannot time or plan are
+    parsed by Python, which follows published versions, so their rules stay hot-updatable."""
+    template = compile_template(document)
+    compiled = {}
+    for source in document.get("sources", []):
+        name, time = source["name"], source["time"]
+        if time_expression("x", time["format"], time.get("tz")) is None:
+            continue
+        if plan := plan_source(template, template.sources[name], f"src_{name}"):
+            compiled[name] = plan.query + "\n" + address_spec(template, [plan])
+    return compiled

@@ -1,8 +1,8 @@
 """Template hot update: a saved version reaches the running job of its template without a restart.
 
 The job reads the template's updates directory as a broadcast control stream (jobs/sessionize/pipeline.py);
-publishing is writing one file there. A version that changes the job's shape (sources, session key, watermark
-bound — jobs/sessionize/logic/rollout.py) is not published: the run gets a notice that a restart is needed.
+publishing is writing one file there. A version that changes what the job compiled (sources, session key, watermark
+bound, node rules classified in SQL — jobs/sessionize/logic/rollout.py) is not published: the run gets a notice that a restart is needed.
 """
 import json
 import os
@@ -46,7 +46,7 @@ def publish(version: TemplateVersion) -> list[RolloutOutcome]:
         if run.running_version >= version.number:
             continue
         running = TemplateVersion.objects.get(template_id=version.template_id, number=run.running_version)
-        reasons = restart_reasons(running.document, version.document)
+        reasons = restart_reasons(running.document, version.document, sql_classified=settings.LUNA_SESSION_ENGINE == "jvm")
         if reasons:
             run.notice = (f"v{version.number} needs a restart ({'; '.join(reasons)}). Stop the job and Start it to run "
                           f"v{version.number}; until then it runs v{run.running_version}.")

@@ -31,6 +31,11 @@ public final class Wiring {
         return all;
     }
 
+    /** The control stream without event time (see Timeless). */
+    public static <T> SingleOutputStreamOperator<T> timeless(DataStream<T> control) {
+        return control.transform("timeless", control.getType(), new Timeless<T>()).name("timeless (JVM)");
+    }
+
     /** The parse-only benchmark's end: rows consumed in Java, nothing after. */
     public static void discard(DataStream<Row> rows) {
         rows.sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>()).name("discard (JVM)");
