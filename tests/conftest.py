@@ -79,6 +79,19 @@ def dead_letters(demo_template) -> list[DeadLetter]:
 
 
 @pytest.fixture
+def sink_writer():
+    """The job's own sink writer on the test database, for template 7 (tests/test_sink*.py)."""
+    from jobs.sessionize.sink.dialects import connect
+    from jobs.sessionize.sink.writer import SessionWriter
+    from sessions.services.jobs import database_url_for_jobs
+
+    dialect, factory = connect(database_url_for_jobs())
+    writer = SessionWriter(7, dialect, factory)
+    yield writer
+    writer.close()
+
+
+@pytest.fixture
 def users(db) -> dict[str, Any]:
     return {role: make_user(role, role) for role in ("viewer", "editor", "admin")} | {"norole": make_user("norole", None)}
 

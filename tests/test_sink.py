@@ -8,11 +8,10 @@ import pytest
 
 from jobs.sessionize.logic.records import Event, Rejection
 from jobs.sessionize.logic.sessions import Emission, Late, Orphan
-from jobs.sessionize.sink.dialects import MYSQL, SQLITE, TIDB, connect
-from jobs.sessionize.sink.writer import RetryPolicy, SessionWriter, split_value
+from jobs.sessionize.sink.dialects import MYSQL, SQLITE, TIDB
+from jobs.sessionize.sink.writer import RetryPolicy, split_value
 from sessions.models import (DeadLetter, LateEvent, Session, SessionConclusion, SessionField, SessionNode, SessionRevision,
                              SessionRuleError, SinkOutage)
-from sessions.services.jobs import database_url_for_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TEMPLATE_ID = 7
@@ -33,11 +32,8 @@ def document(uid: int = 101, status: str = "complete", conclusion: str = "lost_o
 
 
 @pytest.fixture
-def writer():
-    dialect, factory = connect(database_url_for_jobs())
-    w = SessionWriter(TEMPLATE_ID, dialect, factory)
-    yield w
-    w.close()
+def writer(sink_writer):
+    return sink_writer  # conftest: the job's writer for TEMPLATE_ID
 
 
 def event(uid: str = "e" * 24, supplement: bool = False) -> Event:

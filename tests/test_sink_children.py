@@ -7,14 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobs.sessionize.logic.sessions import Emission
-from jobs.sessionize.sink.dialects import connect
 from jobs.sessionize.sink.rows import conclusion_rows, field_rows, node_rows, rule_error_rows
-from jobs.sessionize.sink.writer import SessionWriter
 from sessions.models import SessionConclusion, SessionField, SessionNode, SessionRuleError
-from sessions.services.jobs import database_url_for_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
-TEMPLATE_ID = 7
+TEMPLATE_ID = 7  # the sink_writer fixture's
 NODES = [("order", "billing", False), ("pay_page", "client", True), ("verified", "channel", False), ("delivery", "gamesvr", True)]
 _uids = itertools.count(5000)
 
@@ -50,21 +47,13 @@ def shown(doc: dict) -> dict:
     }.items()}
 
 
-@pytest.fixture
-def writer():
-    dialect, factory = connect(database_url_for_jobs())
-    w = SessionWriter(TEMPLATE_ID, dialect, factory)
-    yield w
-    w.close()
-
-
-def test_a_revision_that_adds_a_node_keeps_the_unchanged_rows_and_drops_what_went(writer):
+def test_a_revision_that_adds_a_node_keeps_the_unchanged_rows_and_drops_what_went(sink_writer):
     uid = next(_uids)
-    writer.write([Emission(1, document(uid, [0, 2], {"channel": ["wechat"], "amount": [6.5]}, ["lost_order"], []), [])])
+    sink_writer.write([Emission(1, document(uid, [0, 2], {"channel": ["wechat"], "amount": [6.5]}, ["lost_order"], []), [])])
     kept_node = SessionNode.objects.get(session_id=uid, node="order").pk
     kept_field = SessionField.objects.get(session_id=uid, name="channel").pk
     later = document(uid, [0, 2, 3], {"channel": ["wechat"], "amount": [6.5], "device": ["Pixel 8"]}, ["delivered"], [])
-    writer.write([Emission(2, later, [])])
+    sink_writer.write([Emission(2, later, [])])
     assert stored(uid) == shown(later)
     assert SessionNode.objects.get(session_id=uid, node="order").pk == kept_node
     assert SessionField.objects.get(session_id=uid, name="channel").pk == kept_field
@@ -84,9 +73,9 @@ _documents = st.builds(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(revisions=st.lists(_documents, min_size=1, max_size=4))
-def test_after_every_revision_the_stored_rows_are_exactly_the_revisions_rows(writer, revisions):
+def test_after_every_revision_the_stored_rows_are_exactly_the_revisions_rows(sink_writer, revisions):
     uid = next(_uids)
     for number, parts in enumerate(revisions, start=1):
         doc = document(uid, *parts)
-        writer.write([Emission(number, doc, [])])
+        sink_writer.write([Emission(number, doc, [])])
         assert stored(uid) == shown(doc)
