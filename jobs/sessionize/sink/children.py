@@ -21,7 +21,7 @@ class ChildTable:
     key: Callable[[tuple], tuple]  # an inserted row → its compared values
 
 
-TABLES = (
+TABLES = (  # a session's child tables (the revision history, only appended to, is not one)
     ChildTable("luna_session_field", FIELD_COLUMNS, ("name", "str_value", "num_value", "node"), lambda r: r[2:6]),
     ChildTable("luna_session_node", NODE_COLUMNS, ("node", "seq", "source", "event_ms", "supplement", "event_uid"), lambda r: r[1:7]),
     ChildTable("luna_session_conclusion", CONCLUSION_COLUMNS, ("name", "label", "severity", "start_ms"), lambda r: r[2:6]),

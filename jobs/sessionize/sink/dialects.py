@@ -21,8 +21,6 @@ LATE_COLUMNS = (
 RULE_ERROR_COLUMNS = ("session_id", "template_id", "rule", "message", "start_ms")
 REVISION_COLUMNS = ("session_id", "template_id", "revision", "template_version", "cause", "status", "written_ms", "changes")
 OUTAGE_COLUMNS = ("template_id", "started_ms", "ended_ms", "retries", "error")
-# rewritten with every revision; the revision history (luna_session_revision) is only appended to
-CHILD_TABLES = ("luna_session_field", "luna_session_node", "luna_session_conclusion", "luna_session_rule_error")
 
 
 @dataclass(frozen=True)

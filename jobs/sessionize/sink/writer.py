@@ -19,8 +19,8 @@ from analytics.rollups.upkeep import RollupUpkeep
 from ..logic.records import Rejection
 from ..logic.sessions import Emission, Late, Orphan
 from . import rows
-from .children import StoredChildren, write_children
-from .dialects import CHILD_TABLES, DEAD_LETTER_COLUMNS, LATE_COLUMNS, OUTAGE_COLUMNS, REVISION_COLUMNS, SESSION_COLUMNS, Dialect
+from .children import TABLES as CHILD_TABLES, StoredChildren, write_children
+from .dialects import DEAD_LETTER_COLUMNS, LATE_COLUMNS, OUTAGE_COLUMNS, REVISION_COLUMNS, SESSION_COLUMNS, Dialect
 from .rows import split_value  # noqa: F401 — part of the writer's interface (tests, late replay)
 
 log = logging.getLogger("luna.sink")
@@ -247,7 +247,7 @@ class SessionWriter:
         if not gone:
             return
         for table in CHILD_TABLES:
-            cur.execute(self.dialect.delete_where_in(table, "session_id", len(gone)), gone)
+            cur.execute(self.dialect.delete_where_in(table.name, "session_id", len(gone)), gone)
         cur.execute(self.dialect.delete_where_in("luna_session_revision", "session_id", len(gone)), gone)
         cur.execute(self.dialect.delete_where_in("luna_session", "id", len(gone)), gone)
 
