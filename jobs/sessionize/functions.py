@@ -340,6 +340,7 @@ class WriteBatches(KeyedProcessFunction):
     def close(self) -> None:
         if getattr(self, "writer", None) is not None:
             self.writer.close()
+        if getattr(self, "profile", None) is not None:
             self.profile.stop()
 
 

@@ -121,8 +121,8 @@ def rule_inputs(expressions: list[Expression]) -> Inputs | None:
     for expression in expressions:
         if not expression.variables_known or not all(name.isidentifier() for name in expression.variables):
             return None  # unknown, or a form this does not read (`.order`, a qualified name): keep everything
+        source = _BARE_HAS.sub(r"has(nodes.\1)", expression.source)  # as compiled
         for name in expression.variables:
-            source = _BARE_HAS.sub(r"has(nodes.\1)", expression.source)  # as compiled
             keys = [m.group(1) for m in re.finditer(rf"\b{re.escape(name)}\b(?:{_SELECTED})?", source)
                     if not _SELECTED_FROM.search(source, 0, m.start())]  # `nodes.order` is not the variable `order`
             for key in keys or [None]:  # not found as written: keep it whole

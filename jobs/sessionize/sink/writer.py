@@ -216,12 +216,13 @@ class SessionWriter:
         if not accepted:  # a replay of what is stored: whatever these replaced went with them
             return
         now = int(time.time() * 1000)
-        accepted_ids = [w.document["uid"] for w in accepted]
+        documents = [w.document for w in accepted]
+        accepted_ids = [doc["uid"] for doc in documents]
         stored_children = StoredChildren.read(cur, self.dialect, accepted_ids)  # new sessions too: no stray rows survive
         before = {i: stored_children.summary(i, stored[i][1]) for i in accepted_ids if i in stored}
         fields = {uid: rows.field_rows(self.template_id, w.document) for uid, w in zip(accepted_ids, accepted)}
         cur.executemany(self.dialect.upsert("luna_session", SESSION_COLUMNS), [rows.session_row(self.template_id, w, now) for w in accepted])
-        write_children(cur, self.dialect, self.template_id, [w.document for w in accepted], fields, stored_children)
+        write_children(cur, self.dialect, self.template_id, documents, fields, stored_children)
         revisions = [rows.revision_row(self.template_id, w, before.get(uid), fields[uid], now) for uid, w in zip(accepted_ids, accepted)]
         cur.executemany(self.dialect.insert("luna_session_revision", REVISION_COLUMNS), revisions)
         gone = replaced | {uid for w in accepted for uid in w.replaces} | _superseded(accepted, spans)
@@ -229,8 +230,8 @@ class SessionWriter:
         self._delete_sessions(cur, removed)
         self._link_neighbours(cur, accepted)
         # macro rollups and the session fact table, same transaction (sessions not stored before have nothing to retract)
-        self.rollups.write(cur, [w.document for w in accepted], removed, new=[i for i in accepted_ids if i not in stored])
-        self.facts.write(cur, [w.document for w in accepted], removed)
+        self.rollups.write(cur, documents, removed, new=[i for i in accepted_ids if i not in stored])
+        self.facts.write(cur, documents, removed)
         self.stats.sessions_written += len(accepted)
 
     def _stored_spans(self, cur: Any, writes) -> dict[str, list[tuple[int, int, int, int]]]:
