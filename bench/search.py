@@ -38,8 +38,13 @@ SEARCHES = {
 
 def seed(template, count: int, batch: int = 5000) -> None:
     """Synthetic sessions as the sink writes them, inserted with plain multi-row INSERTs (no model instances):
-    ~12 rows a session, so 1 M sessions is ~12 M rows."""
+    ~12 rows a session, so 1 M sessions is ~12 M rows. On MariaDB the server generates them (bench.search_load)."""
     from django.db import connection, transaction
+
+    if connection.vendor == "mysql" and connection.mysql_is_mariadb:
+        from bench.search_load import seed_on_server
+
+        return seed_on_server(template, count)
 
     rng = random.Random(1)
     channels, regions = ["alipay", "wechat", "card", "paypal", "carrier"], ["eu", "us", "cn", "jp"]
