@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('analytics', '0004_rollup_hours'),
-        ('luna_sessions', '0015_session_duration_index'),
+        ('luna_sessions', '0011_tidb_write_spread'),
     ]
 
     operations = [
