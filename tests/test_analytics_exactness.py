@@ -150,13 +150,13 @@ def from_day_rows(template_id: int) -> dict:
     return groups
 
 
-def assert_open_sessions_and_span(template_id: int) -> None:
+def assert_open_sessions_and_span(template_id: int, some_open: bool = False) -> None:
     """The day rows' open sessions equal a count over the final open sessions; the span covers every bucket held."""
     values = dimension_values(template_id)
     expected = Counter((s.start_ms - s.start_ms % DAY_MS, s.primary_conclusion, values[s.id].get("channel") or "",
                         values[s.id].get("region") or "") for s in Session.objects.filter(template_id=template_id, status="open"))
     held = {(r.day_ms, r.conclusion, r.d1, r.d2): r.open_sessions for r in RollupHours.objects.filter(template_id=template_id)}
-    assert {k: n for k, n in held.items() if n} == dict(expected)
+    assert {k: n for k, n in held.items() if n} == dict(expected) and bool(expected) == some_open
     span = RollupSpan.objects.get(template_id=template_id)
     used = {i for r in [*Rollup.objects.filter(template_id=template_id), *RollupHours.objects.filter(template_id=template_id)]
             for i, c in enumerate(HISTOGRAM_COLUMNS) if getattr(r, c)}
@@ -216,9 +216,11 @@ def assert_sources_agree(template) -> None:
     assert fields.source == "fields" and fields.rows == [r[:4] for r in facts.rows]
     hours = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="rollups"))
     assert "by start hour" in hours.reason and hours.rows == fields.rows
+    assert rollups.provisional == facts.provisional == hours.provisional == fields.provisional  # from each one's own rows
     late = dict(base, since_ms=base["since_ms"] + 5 * HOUR, until_ms=base["until_ms"] - 7 * HOUR)  # not day-aligned
     hours, fields = (macro.run(MacroQuery(**late, measures=[{"kind": "sessions"}], source=s)) for s in ("rollups", "fields"))
     assert "by start hour" in hours.reason and hours.rows == fields.rows and len(hours.rows) > 5
+    assert hours.provisional == fields.provisional
     daily = dict(base, dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "conclusion"}, {"kind": "field", "field": "channel"}])
     days, facts = (macro.run(MacroQuery(**daily, measures=additive, source=s)) for s in ("rollups", "facts"))
     assert "without status/severity" in days.reason and days.rows == facts.rows and len(days.rows) > 5
@@ -278,6 +280,8 @@ def test_provisional_sessions_enter_the_rollups_once_settled(demo_template):
     assert not SessionContribution.objects.filter(template=demo_template, pending__isnull=False).exists()
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
     assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
+    assert_open_sessions_and_span(demo_template.pk, some_open=True)  # settled open sessions: counted as open
     write_all(demo_template.pk, items, batch=4, settle_ms=HOUR)  # the rest: every session ends final
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
+    assert_open_sessions_and_span(demo_template.pk)  # … and retracted from the open count once closed
     assert_facts_mirror_the_sessions(demo_template.pk)

@@ -80,9 +80,10 @@ def histogram_span(template: AnalysisTemplate) -> tuple[int, int] | None:
 def prepare(query: MacroQuery, connection: Any = None) -> tuple[AnalysisTemplate, Plan, Compiled]:
     """Plan and compile for `connection` (default: the analytics alias) without running anything."""
     connection = connection or connections[ALIAS]
-    template = template_for(query.template)
+    version = (TemplateVersion.objects.select_related("template").filter(template__name=query.template)
+               .order_by("-number").first())  # the template and its current version in one read
+    template = version.template if version else template_for(query.template)
     try:
-        version = template.current_version
         chosen = plan(query, template_dimensions(template, version), nodes=template_nodes(template, version))
     except (PlanError, BucketError) as exc:
         raise QueryError(str(exc)) from None
@@ -175,8 +176,12 @@ def hour_rows(raw: list[tuple], columns: list[str], query: MacroQuery) -> list[l
         day = int(key[at])
         for hour in range(24):
             start = day + hour * HOUR_MS
-            if query.since_ms <= start < query.until_ms:
-                rows.extend([*head, start, *tail, counts[hour]] for head, tail, counts in series if counts[hour])
+            if not query.since_ms <= start < query.until_ms:
+                continue
+            if at:
+                rows += [[*head, start, *tail, counts[hour]] for head, tail, counts in series if counts[hour]]
+            else:  # time first (the usual chart): no head to unpack, a third less CPU per point
+                rows += [[start, *tail, counts[hour]] for _, tail, counts in series if counts[hour]]
     return rows
 
 
