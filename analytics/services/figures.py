@@ -28,16 +28,24 @@ class SearchLinks:
         self.conclusion = next((f.values[0] for f in query.filters if f.kind == "conclusion"), None)
         self.status = next((f.values[0] for f in query.filters if f.kind == "status"), None)
         self.fields = [d.field for d in query.dimensions if d.kind == "field"]
-        self.filtered = [(f.field, f.values[0]) for f in query.filters if f.kind == "field"]
-        self.times: dict[int, str] = {}
+        self.filtered = next(((f.field, f.values[0]) for f in query.filters if f.kind == "field"), None)
+        self.times: dict[int | None, str] = {}
         self.rests: dict[tuple, str] = {}
 
     def url(self, point: dict[str, Any]) -> str:
-        since, until = self.query.since_ms, self.query.until_ms
-        if "time" in point and self.buckets is not None and point["time"] is not None:
-            since, until = max(since, int(point["time"])), min(until, self.buckets.end_of(int(point["time"])))
-        field = next(((name, point[name]) for name in self.fields if point.get(name) is not None), None)
-        field = field or (self.filtered[0] if self.filtered else None)  # the search form takes one field = value
+        at = point.get("time") if self.buckets is not None else None
+        times = self.times.get(at)
+        if times is None:  # the bucket's range, encoded once per time value
+            since, until = self.query.since_ms, self.query.until_ms
+            if at is not None:
+                since, until = max(since, int(at)), min(until, self.buckets.end_of(int(at)))
+            times = self.times[at] = f"&since={quote_plus(iso(since))}&until={quote_plus(iso(until))}"
+        for name in self.fields:  # the search form takes one field = value pair: the point's, else a filter's
+            if point.get(name) is not None:
+                field = (name, point[name])
+                break
+        else:
+            field = self.filtered
         key = (point.get("conclusion") or self.conclusion, point.get("status") or self.status, field)
         rest = self.rests.get(key)
         if rest is None:
@@ -45,13 +53,7 @@ class SearchLinks:
             params = {**({"conclusion": conclusion} if conclusion else {}), **({"status": status} if status else {}),
                       **({"field": field[0], "value": str(field[1])} if field else {})}
             rest = self.rests[key] = f"&{urlencode(params)}" if params else ""
-        return f"{self.head}&since={self._time(since)}&until={self._time(until)}{rest}"
-
-    def _time(self, ms: int) -> str:
-        text = self.times.get(ms)
-        if text is None:
-            text = self.times[ms] = quote_plus(iso(ms))
-        return text
+        return f"{self.head}{times}{rest}"
 
 
 def search_url(query: MacroQuery, point: dict[str, Any], buckets: Bucketing | None) -> str:
@@ -66,7 +68,7 @@ def figure(panel: PanelSpec, query: MacroQuery, result: MacroResult, buckets: Bu
     records = [dict(zip(result.columns, row)) for row in result.rows]
     x_name = dims[0] if dims else None
     split = dims[1] if len(dims) > 1 else None
-    links = SearchLinks(query, buckets)
+    links, labels = SearchLinks(query, buckets), {}  # labels: x axis text per value (a time's ISO text once)
     traces = []
     for measure in query.measures:
         series: dict[Any, list[dict[str, Any]]] = {}
@@ -75,7 +77,8 @@ def figure(panel: PanelSpec, query: MacroQuery, result: MacroResult, buckets: Bu
         for name, points in series.items():
             if panel.chart == "funnel":  # widest stage first: the behaviour tree's order for a funnel of nodes
                 points = sorted(points, key=lambda p: -(p[measure.name] or 0))
-            xs = [_x(p.get(x_name), x_name) for p in points] if x_name else [measure.name]
+            xs = [labels[v] if v in labels else labels.setdefault(v, _x(v, x_name)) for v in (p.get(x_name) for p in points)] \
+                if x_name else [measure.name]
             ys = [p[measure.name] for p in points]
             urls = [links.url(p) for p in points]
             label = str(name) if split else measure.name
