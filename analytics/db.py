@@ -70,7 +70,20 @@ def fill_rollup_hours(apps, schema_editor) -> None:
 
     connection = schema_editor.connection
     with connection.cursor() as cursor:
-        cursor.execute(RollupSQL(dialect_of(connection)).hours_from_hour_rows(), ["h"])
+        cursor.execute(RollupSQL(dialect_of(connection)).hours_from_hour_rows(open_sessions=False), ["h"])
+
+
+def fill_open_and_span(apps, schema_editor) -> None:
+    """Migration 0005: the open sessions of the day rows without status (from the day rollups), and each template's
+    histogram span (from those rows), for what the rollups held before."""
+    from .query.printers import dialect_of
+    from .rollups import span
+    from .rollups.sql import RollupSQL
+
+    sql = RollupSQL(dialect_of(schema_editor.connection))
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(sql.open_from_day_rows())
+        span.fill(cursor, sql)
 
 
 class AnalyticsRouter:

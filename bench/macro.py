@@ -59,10 +59,31 @@ def upkeep_cost(template_id: int, until_ms: int, sessions: int = 20_000, batch: 
     print(f"rollup + fact upkeep alone: {2 * sessions / seconds:,.0f} session revisions/s ({1000 * seconds / (2 * sessions):.2f} ms "
           f"each, {1000 * cpu / (2 * sessions):.2f} ms client CPU); rollup rows written per revision "
           f"{stats.rows_written / stats.sessions:.2f} combined vs {stats.rows_uncombined / stats.sessions:.2f} (batches of {batch})")
-    for table in ("analytics_rollup", "analytics_rollup_hours", "analytics_session_contribution", "analytics_session_fact"):
+    for table in ("analytics_rollup", "analytics_rollup_hours", "analytics_rollup_span", "analytics_session_contribution",
+                  "analytics_session_fact"):
         cur.execute(f"DELETE FROM {table} WHERE template_id = %s", [template_id])
     conn.commit()
     conn.close()
+
+
+def figure_cost(query, result, repeat: int = 3) -> str:
+    """The dashboard's work after the query: the Plotly figure (with its points' search links) and its JSON."""
+    import json
+
+    from analytics.panels import PanelSpec
+    from analytics.query.buckets import bucketing
+    from analytics.services.figures import figure
+
+    panel = PanelSpec.model_construct(title="bench", chart="line")  # figure() reads the chart type only
+    time_dimension = query.time_dimension
+    buckets = bucketing(time_dimension.granularity, query.time_zone, query.since_ms, query.until_ms) if time_dimension else None
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        json.dumps(figure(panel, query, result, buckets), default=str)
+        walls.append(1000 * (time.perf_counter() - wall))
+        cpus.append(1000 * (time.process_time() - cpu))
+    return f"{'  figure + JSON':51} {'':>7} {statistics.median(walls):>9.1f} {max(walls):>9.1f} {statistics.median(cpus):>14.1f}"
 
 
 def timed(run, repeat: int) -> tuple[float, float, object]:
@@ -98,6 +119,7 @@ def main() -> None:
     parser.add_argument("--breakdown", action="store_true",
                         help="per query: server time (ANALYZE), handler reads, execute + fetch, end to end (MariaDB)")
     parser.add_argument("--only", choices=["rollups", "facts"], help="measure one source only")
+    parser.add_argument("--figures", action="store_true", help="also time the dashboard's Plotly figure of each answer")
     args = parser.parse_args()
 
     import django
@@ -148,6 +170,8 @@ def main() -> None:
             p50, p95, result = timed(lambda: macro.run(query), repeat)
             cpu_ms = 1000 * (time.process_time() - cpu) / repeat
             print(f"{name:42} {source:8} {len(result.rows):>7} {p50:>9.1f} {p95:>9.1f} {cpu_ms:>14.1f}   ({result.reason})")
+            if args.figures:
+                print(figure_cost(query, result))
         for source, _ in [] if args.breakdown else sources:
             _, _, compiled = macro.prepare(MacroQuery(**base, **spec, source=source), tidb)
             print(f"  TiDB SQL ({source}): {compiled.sql[:700]}{' …' if len(compiled.sql) > 700 else ''}")

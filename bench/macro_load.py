@@ -123,12 +123,15 @@ def load(database_url: str, template_id: int, count: int, days: int, until_ms: i
 
 
 def fill_hours(cur: Any, template_id: int) -> None:
-    """The hours-of-day rollups from the hour rows (migration 0004's statement); their total must equal the day rows'."""
+    """The hours-of-day rollups from the hour rows (migration 0004's statement, with the open sessions) and the
+    histogram span (migration 0005's); their total must equal the day rows'."""
+    from analytics.rollups import span
     from analytics.rollups.sql import RollupSQL
 
     started = time.perf_counter()
     cur.execute("DELETE FROM analytics_rollup_hours WHERE template_id = %s", [template_id])
     cur.execute(RollupSQL("mysql").hours_from_hour_rows(template=True), ["h", template_id])
+    span.fill(cur, RollupSQL("mysql"), template_id)
     cur.execute("SELECT COUNT(*), SUM(sessions) FROM analytics_rollup_hours WHERE template_id = %s", [template_id])
     rows, sessions = cur.fetchone()
     cur.execute("SELECT SUM(sessions) FROM analytics_rollup WHERE template_id = %s AND grain = 'd'", [template_id])

@@ -12,7 +12,7 @@ import pytest
 from django.db.models import Sum
 
 from analytics.facts.row import dim_key, fact_slots
-from analytics.models import Rollup, RollupHours, SessionContribution, SessionFact
+from analytics.models import Rollup, RollupHours, RollupSpan, SessionContribution, SessionFact
 from analytics.rollups.contribution import DAY_MS, HOUR_COLUMNS
 from analytics.rollups.histogram import COLUMNS as HISTOGRAM_COLUMNS, bucket_of
 from analytics.rollups.upkeep import RollupUpkeep
@@ -150,6 +150,19 @@ def from_day_rows(template_id: int) -> dict:
     return groups
 
 
+def assert_open_sessions_and_span(template_id: int, some_open: bool = False) -> None:
+    """The day rows' open sessions equal a count over the final open sessions; the span covers every bucket held."""
+    values = dimension_values(template_id)
+    expected = Counter((s.start_ms - s.start_ms % DAY_MS, s.primary_conclusion, values[s.id].get("channel") or "",
+                        values[s.id].get("region") or "") for s in Session.objects.filter(template_id=template_id, status="open"))
+    held = {(r.day_ms, r.conclusion, r.d1, r.d2): r.open_sessions for r in RollupHours.objects.filter(template_id=template_id)}
+    assert {k: n for k, n in held.items() if n} == dict(expected) and bool(expected) == some_open
+    span = RollupSpan.objects.get(template_id=template_id)
+    used = {i for r in [*Rollup.objects.filter(template_id=template_id), *RollupHours.objects.filter(template_id=template_id)]
+            for i, c in enumerate(HISTOGRAM_COLUMNS) if getattr(r, c)}
+    assert used and span.low <= min(used) and max(used) <= span.high
+
+
 def from_rollups(template_id: int, grain: str = "d") -> dict:
     """Rollup rows summed up to (day, …); zero rows (everything retracted) left out."""
     groups: dict = defaultdict(lambda: [0, 0, 0, Counter()])
@@ -203,9 +216,11 @@ def assert_sources_agree(template) -> None:
     assert fields.source == "fields" and fields.rows == [r[:4] for r in facts.rows]
     hours = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="rollups"))
     assert "by start hour" in hours.reason and hours.rows == fields.rows
+    assert rollups.provisional == facts.provisional == hours.provisional == fields.provisional  # from each one's own rows
     late = dict(base, since_ms=base["since_ms"] + 5 * HOUR, until_ms=base["until_ms"] - 7 * HOUR)  # not day-aligned
     hours, fields = (macro.run(MacroQuery(**late, measures=[{"kind": "sessions"}], source=s)) for s in ("rollups", "fields"))
     assert "by start hour" in hours.reason and hours.rows == fields.rows and len(hours.rows) > 5
+    assert hours.provisional == fields.provisional
     daily = dict(base, dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "conclusion"}, {"kind": "field", "field": "channel"}])
     days, facts = (macro.run(MacroQuery(**daily, measures=additive, source=s)) for s in ("rollups", "facts"))
     assert "without status/severity" in days.reason and days.rows == facts.rows and len(days.rows) > 5
@@ -221,6 +236,7 @@ def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_n
         assert from_rollups(demo_template.pk, grain) == expected, grain
     assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
     assert from_day_rows(demo_template.pk) == without_status(expected)
+    assert_open_sessions_and_span(demo_template.pk)
     assert_facts_mirror_the_sessions(demo_template.pk)
     stats = writer.rollups.stats
     assert stats.rows_written < stats.rows_uncombined
@@ -242,6 +258,7 @@ def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_n
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
     assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
     assert from_day_rows(demo_template.pk) == without_status(from_sessions(demo_template.pk))
+    assert_open_sessions_and_span(demo_template.pk)
     assert_facts_mirror_the_sessions(demo_template.pk)
     assert_sources_agree(demo_template)
     assert SessionContribution.objects.filter(template=demo_template).count() == Session.objects.filter(template=demo_template).count()
@@ -263,6 +280,8 @@ def test_provisional_sessions_enter_the_rollups_once_settled(demo_template):
     assert not SessionContribution.objects.filter(template=demo_template, pending__isnull=False).exists()
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
     assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
+    assert_open_sessions_and_span(demo_template.pk, some_open=True)  # settled open sessions: counted as open
     write_all(demo_template.pk, items, batch=4, settle_ms=HOUR)  # the rest: every session ends final
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
+    assert_open_sessions_and_span(demo_template.pk)  # … and retracted from the open count once closed
     assert_facts_mirror_the_sessions(demo_template.pk)

@@ -165,26 +165,32 @@ def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_di
     assert by_channel.rows == [["card", 3]]  # a field dimension reads the current layout only
 
 
-def test_the_open_sessions_of_a_rollup_answer_are_counted_on_the_coarsest_rows_the_range_aligns_with(demo_template, analytics_db):
+def test_the_open_sessions_of_an_answer_are_counted_from_its_own_rows_in_the_same_query(demo_template, analytics_db):
     from django.db import connections
     from django.test.utils import CaptureQueriesContext
 
-    from analytics.models import Rollup
+    from analytics.models import Rollup, RollupHours
 
     hour = 3_600_000
     for grain, bucket in (("h", SINCE + hour), ("d", SINCE)):
         for status, sessions in (("open", 2), ("closed", 3)):
             Rollup.objects.create(template=demo_template, grain=grain, bucket_ms=bucket, status=status, conclusion="abandoned",
                                   dim_names="channel,region", d1="card", sessions=sessions)
+    RollupHours.objects.create(template=demo_template, day_ms=SINCE, conclusion="abandoned", dim_names="channel,region", d1="card",
+                               sessions=5, s01=5, open_sessions=2)
     by_hour = dict(dimensions=[{"kind": "time", "granularity": "hour"}, {"kind": "conclusion"}],
                    measures=[{"kind": "sessions"}, {"kind": "share", "conclusion": "abandoned"}])  # hour rows (a share)
-    with CaptureQueriesContext(connections["analytics"]) as day_aligned:
-        result = macro.run(query(source="rollups", **by_hour))
-    assert result.grain == "h" and result.rows == [[SINCE + hour, "abandoned", 5, 1.0]]
-    assert result.provisional["open_sessions"] == 2
-    assert any("'open'" in q["sql"] and "= 'd'" in q["sql"] for q in day_aligned.captured_queries)  # day rows
-    within_a_day = macro.run(query(source="rollups", since_ms=SINCE + hour, until_ms=SINCE + 2 * hour, **by_hour))
-    assert within_a_day.rows == result.rows and within_a_day.provisional["open_sessions"] == 2  # hour rows
+    sessions_by_hour = dict(dimensions=[{"kind": "time", "granularity": "hour"}, {"kind": "conclusion"}])  # day rows by hour
+    for spec, reason in ((by_hour, "hour rows"), (sessions_by_hour, "by start hour"), ({"dimensions": [{"kind": "conclusion"}]}, "day rows")):
+        with CaptureQueriesContext(connections["analytics"]) as captured:
+            result = macro.run(query(source="rollups", **spec))
+        assert reason in result.reason and result.rows and result.provisional["open_sessions"] == 2
+        assert len([q for q in captured.captured_queries if "analytics_rollup" in q["sql"]]) == 1  # the answer's own read
+    only_delivered = macro.run(query(source="rollups", filters=[{"kind": "conclusion", "values": ["delivered"]}], **by_hour))
+    assert only_delivered.rows == [] and only_delivered.provisional["open_sessions"] == 0  # the answer's rows only
+    for spec in (by_hour, sessions_by_hour):  # part of a day: the hour rows of the range, counted apart
+        within_a_day = macro.run(query(source="rollups", since_ms=SINCE + hour, until_ms=SINCE + 2 * hour, **spec))
+        assert within_a_day.rows[0][-1] in (5, 1.0) and within_a_day.provisional["open_sessions"] == 2
 
 
 def test_packed_day_rows_become_hour_rows_in_the_order_of_every_dimension():
@@ -212,3 +218,19 @@ def test_the_collector_pauses_while_an_answer_is_built_and_resumes_even_after_an
         assert not gc.isenabled()
         1 / 0
     assert gc.isenabled()
+
+
+def test_a_percentile_from_the_rollups_sums_only_the_buckets_of_the_templates_span(demo_template, analytics_db):
+    from analytics.models import RollupHours, RollupSpan
+
+    for day, buckets in ((SINCE, {"h30": 5, "h31": 14}), (SINCE + DAY, {"h33": 20})):
+        RollupHours.objects.create(template=demo_template, day_ms=day, conclusion="delivered", dim_names="channel,region", d1="card",
+                                   sessions=sum(buckets.values()), **buckets)
+    spec = dict(source="rollups", dimensions=[{"kind": "time", "granularity": "day"}],
+                measures=[{"kind": "sessions"}, {"kind": "percentile", "field": "duration", "p": 95}])
+    everything = macro.run(query(**spec))
+    assert "`h00`" in everything.sql or '"h00"' in everything.sql  # no span stored: all 64 buckets
+    RollupSpan.objects.create(template=demo_template, low=30, high=33)
+    spanned = macro.run(query(**spec))
+    assert spanned.rows == everything.rows and [row[1] for row in spanned.rows] == [19, 20]
+    assert "h29" not in spanned.sql and "h30" in spanned.sql and "h33" in spanned.sql and "h34" not in spanned.sql

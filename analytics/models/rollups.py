@@ -111,6 +111,8 @@ class RollupHours(models.Model):
     sessions = models.BigIntegerField(default=0, db_default=0)
     duration_sum = models.BigIntegerField(default=0, db_default=0, help_text="Sum of durations, ms.")
     completeness_e4 = models.BigIntegerField(default=0, db_default=0, help_text="Sum of completeness × 10 000.")
+    open_sessions = models.BigIntegerField(default=0, db_default=0,
+                                           help_text="Sessions counted while open (a query's provisional count, from its own rows).")
 
     class Meta:
         db_table = "analytics_rollup_hours"
@@ -122,3 +124,18 @@ class RollupHours(models.Model):
 
 for _name in (*HISTOGRAM_COLUMNS, *HOUR_COLUMNS):  # database defaults too: the upsert names only what it adds to
     RollupHours.add_to_class(_name, models.IntegerField(default=0, db_default=0))
+
+
+class RollupSpan(models.Model):
+    """The histogram buckets a template's rollup rows can hold (`low`…`high`, indexes into h00…h63): a superset, kept
+    by the sink in the same transaction as the rows (it only widens). A percentile query sums these buckets only:
+    durations fill about 30 of the 64, and the 64 sums over 10k day rows were most of a p95 chart's server time."""
+
+    template = models.OneToOneField("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="+",
+                                    db_constraint=False, primary_key=True)
+    low = models.SmallIntegerField()
+    high = models.SmallIntegerField()
+
+    class Meta:
+        db_table = "analytics_rollup_span"
+        verbose_name = "rollup histogram span"

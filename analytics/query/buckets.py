@@ -44,8 +44,14 @@ class Bucketing:
         return all(b % grain_ms == 0 for b in self.boundaries)
 
 
+FIXED_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
+
+
 def offsets(zone: str, since_ms: int, until_ms: int) -> set[int]:
-    """UTC offsets (ms) met in [since, until], sampled hourly (zone changes are never closer than that)."""
+    """UTC offsets (ms) met in [since, until], sampled hourly (zone changes are never closer than that). UTC has
+    one, known without sampling: 90 days of hourly samples cost ~4 ms of every UTC query's planning."""
+    if zone in FIXED_ZONES:
+        return {0}
     tz = ZoneInfo(zone)
     found, t = set(), since_ms
     while True:

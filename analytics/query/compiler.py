@@ -31,10 +31,12 @@ class Compiled:
     fold: bool = False  # rows are per group × histogram bucket (`x_bucket`): the service sums them per group
     pivot: tuple[str, ...] = ()  # node dimension on the fact table: `x_node_<i>` counts sessions reaching pivot[i]
     hours: bool = False  # rows per day with `x_hours` = 24 packed hourly counts: the service makes one row per hour
+    histogram_from: int = 0  # rollups: `x_histogram` packs the buckets from this one on (the template's span)
 
 
 def compile_query(query: MacroQuery, plan: Plan, template_id: int, connection: Any, printer: Printer) -> Compiled:
     fold, pivot = False, ()
+    histogram_from = plan.span[0] if plan.source == "rollups" and plan.span else 0
     if plan.source == "rollups" and plan.hours:
         qs, columns = _hours_queryset(query, plan, template_id)
     elif plan.source == "rollups":
@@ -47,7 +49,10 @@ def compile_query(query: MacroQuery, plan: Plan, template_id: int, connection: A
             return _printed_fields(query, plan, template_id, connection, printer)
         qs, columns = _fields_queryset(query, plan, template_id)
     sql, params = qs.query.get_compiler(connection=connection).as_sql()
-    return Compiled(printer.finalize(sql), list(params), columns, list(query.measures), fold, pivot, plan.hours)
+    return Compiled(printer.finalize(sql), list(params), columns, list(query.measures), fold, pivot, plan.hours, histogram_from)
+
+
+OPEN = "x_open"  # rollups and fact table: open sessions among the rows read (the answer's provisional count)
 
 
 def share_column(index: int) -> str:
@@ -67,8 +72,10 @@ def _rollup_queryset(query: MacroQuery, plan: Plan, template_id: int) -> tuple[Q
     qs = _rollup_filters(qs, query, plan)
     groups = {f"g_{d.name}": _column_dimension(d, plan, time_column) for d in query.dimensions}
     aggregates = _additive(query, CountSum("sessions"), lambda q: CountSum("sessions", filter=q), "duration_sum", CountSum)
+    aggregates[OPEN] = CountSum("open_sessions") if plan.day_rows else CountSum("sessions", filter=Q(status="open"))
     if any(m.kind == "percentile" for m in query.measures):
-        aggregates["x_histogram"] = PackedSums(*HISTOGRAM)  # 64 sums in one column: 64× fewer values to parse
+        low, high = plan.span or (0, len(HISTOGRAM) - 1)  # the buckets the rows can hold: ~30 sums of 64
+        aggregates["x_histogram"] = PackedSums(*HISTOGRAM[low:high + 1])  # in one column: fewer values to parse
     qs = qs.values(**groups).annotate(**aggregates).order_by(*groups) if groups else _plain(qs, aggregates)
     return qs, [*groups, *aggregates]
 
@@ -87,12 +94,16 @@ def _rollup_filters(qs: QuerySet, query: MacroQuery, plan: Plan) -> QuerySet:
 
 def _hours_queryset(query: MacroQuery, plan: Plan, template_id: int) -> tuple[QuerySet, list[str]]:
     """Day rows covering the range (the service drops hours outside it), grouped by the day in the time
-    dimension's place; the 24 hourly counts come back packed in one column."""
+    dimension's place; the 24 hourly counts come back packed in one column (the day's total is not read: the
+    answer does not use it), and the open sessions when the range is whole days (else they would include hours
+    outside it: the service counts them apart)."""
     first_day = query.since_ms - query.since_ms % GRAINS["d"]
     qs = _rollup_filters(RollupHours.objects.filter(template_id=template_id, day_ms__gte=first_day, day_ms__lt=query.until_ms),
                          query, plan)
     groups = {f"g_{d.name}": F("day_ms") if d.kind == "time" else _column_dimension(d, plan, "day_ms") for d in query.dimensions}
-    aggregates = {"x_sessions": CountSum("sessions"), "x_hours": PackedSums(*HOUR_COLUMNS)}
+    aggregates = {"x_hours": PackedSums(*HOUR_COLUMNS)}
+    if not (query.since_ms % GRAINS["d"] or query.until_ms % GRAINS["d"]):
+        aggregates[OPEN] = CountSum("open_sessions")
     return qs.values(**groups).annotate(**aggregates).order_by(*groups), [*groups, *aggregates]
 
 
@@ -138,6 +149,7 @@ def _fact_table_queryset(query: MacroQuery, plan: Plan, template_id: int, tidb: 
             qs = qs.filter(**{f"{_slot(item.field, plan) if item.kind == 'field' else item.kind}__in": item.values})
     groups = {f"g_{d.name}": _column_dimension(d, plan, "start_ms") for d in query.dimensions if d.kind != "node"}
     aggregates = _additive(query, Count("pk"), lambda q: Count("pk", filter=q), "duration_ms")
+    aggregates[OPEN] = Count("pk", filter=Q(status="open"))
     if any(d.kind == "node" for d in query.dimensions):  # sessions only (the spec): one count per node, one pass
         aggregates.update({node_column(i): Count("pk", filter=Q(nodes__contains=f",{n},")) for i, n in enumerate(plan.nodes)})
     ranked = [m for m in query.measures if m.kind == "percentile"]

@@ -34,6 +34,7 @@ class Plan:
     nodes: tuple[str, ...] = ()  # the template's nodes (the fact table's node dimension)
     day_rows: bool = False  # rollups: read the day rows without status/severity (analytics_rollup_hours)
     hours: bool = False  # … and spread their 24 hourly counts (sessions per hour)
+    span: tuple[int, int] | None = None  # rollups: the histogram buckets the template's rows can hold (None: all)
 
 
 def plan(query: MacroQuery, template_dimensions: list[str], layouts: tuple[str, ...] = (), nodes: tuple[str, ...] = ()) -> Plan:

@@ -104,24 +104,29 @@ def _merge(into: dict[int, int], other: dict[int, int]) -> None:
 
 @dataclass
 class Delta:
-    """Additive change to one rollup row (`hours`: start hours of the day, the HOURS tier only)."""
+    """Additive change to one rollup row (`hours`: start hours of the day, and `open_sessions`: sessions counted
+    while open, the HOURS tier only: its rows have no status column, and a query reading them counts what is still
+    provisional from the same rows)."""
 
     sessions: int = 0
     duration_sum: int = 0
     completeness_e4: int = 0
     histogram: dict[int, int] = field(default_factory=dict)
     hours: dict[int, int] = field(default_factory=dict)
+    open_sessions: int = 0
 
     def add(self, other: "Delta") -> None:
         self.sessions += other.sessions
         self.duration_sum += other.duration_sum
         self.completeness_e4 += other.completeness_e4
+        self.open_sessions += other.open_sessions
         _merge(self.histogram, other.histogram)
         _merge(self.hours, other.hours)
 
     @property
     def is_zero(self) -> bool:
-        return not (self.sessions or self.duration_sum or self.completeness_e4 or self.histogram or self.hours)
+        return not (self.sessions or self.duration_sum or self.completeness_e4 or self.open_sessions or self.histogram
+                    or self.hours)
 
     def row(self) -> tuple:
         """(sessions, duration_sum, completeness_e4, h00 … h63) in column order."""
@@ -139,7 +144,8 @@ def contribution(facts: SessionFacts, sign: int = 1) -> list[tuple[RowKey, Delta
            Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram)))
           for grain, size in GRAINS.items()),
         (RowKey(HOURS, day, "", facts.conclusion, "", names, values),
-         Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram), {(facts.start_ms - day) // HOUR_MS: sign})),
+         Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram), {(facts.start_ms - day) // HOUR_MS: sign},
+               sign if facts.status == "open" else 0)),
     ]
 
 

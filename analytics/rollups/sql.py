@@ -42,7 +42,8 @@ class RollupSQL:
     def add_to_hours(self, buckets: tuple[int, ...], hours: tuple[int, ...]) -> str:
         """The day rows without status/severity: the rollups' measures, naming only the histogram buckets and start
         hours this batch touches (the others keep 0)."""
-        return self._add(HOURS_TABLE, HOURS_KEY, ("sessions", "duration_sum", "completeness_e4", *(HISTOGRAM[i] for i in buckets),
+        return self._add(HOURS_TABLE, HOURS_KEY, ("sessions", "duration_sum", "completeness_e4", "open_sessions",
+                                                  *(HISTOGRAM[i] for i in buckets),
                                                   *(HOUR_COLUMNS[h] for h in hours)))
 
     def _add(self, table: str, key: tuple[str, ...], measures: tuple[str, ...]) -> str:
@@ -54,18 +55,27 @@ class RollupSQL:
         sets = ", ".join(f"{c} = {c} + VALUES({c})" for c in measures)
         return f"{head} ON DUPLICATE KEY UPDATE {sets}"
 
-    def hours_from_hour_rows(self, template: bool = False) -> str:
+    def hours_from_hour_rows(self, template: bool = False, open_sessions: bool = True) -> str:
         """Fill the day rows without status/severity from the hour rollups (exactly what the sink would have
-        written: both hold the same applied sessions): migration 0004 for rows kept before the tier, and the bench's
-        loader. Parameters: the grain 'h', then the template id when `template`."""
+        written: both hold the same applied sessions): migration 0004 for rows kept before the tier (before the
+        open_sessions column: `open_sessions=False`), and the bench's loader. Parameters: the grain 'h', then the
+        template id when `template`."""
         day = "MOD(bucket_ms, 86400000)" if self.name != "sqlite" else "(bucket_ms % 86400000)"
         hours = ", ".join(f"SUM(CASE WHEN {day} = {h * 3_600_000} THEN sessions ELSE 0 END)" for h in range(24))
         measures = ("sessions", "duration_sum", "completeness_e4", *HISTOGRAM)
         keys = f"template_id, dim_names, bucket_ms - {day}, conclusion, d1, d2, d3"
         where = f"grain = {self.mark}" + (f" AND template_id = {self.mark}" if template else "")
-        return (f"INSERT INTO {HOURS_TABLE} ({', '.join(HOURS_KEY)}, {', '.join(measures)}, {', '.join(HOUR_COLUMNS)}) "
-                f"SELECT {keys}, {', '.join(f'SUM({m})' for m in measures)}, {hours} FROM {ROLLUP_TABLE} WHERE {where} "
-                f"GROUP BY {keys}")
+        opened = (", open_sessions", ", SUM(CASE WHEN status = 'open' THEN sessions ELSE 0 END)") if open_sessions else ("", "")
+        return (f"INSERT INTO {HOURS_TABLE} ({', '.join(HOURS_KEY)}, {', '.join(measures)}, {', '.join(HOUR_COLUMNS)}{opened[0]}) "
+                f"SELECT {keys}, {', '.join(f'SUM({m})' for m in measures)}, {hours}{opened[1]} FROM {ROLLUP_TABLE} "
+                f"WHERE {where} GROUP BY {keys}")
+
+    def open_from_day_rows(self) -> str:
+        """Migration 0005: the open sessions of each day row without status, from the day rollups (what the sink
+        would have written). Parameters: none."""
+        match = " AND ".join(f"r.{c} = {HOURS_TABLE}.{c}" for c in HOURS_KEY if c != "day_ms")
+        return (f"UPDATE {HOURS_TABLE} SET open_sessions = (SELECT COALESCE(SUM(r.sessions), 0) FROM {ROLLUP_TABLE} r "
+                f"WHERE r.grain = 'd' AND r.status = 'open' AND r.bucket_ms = {HOURS_TABLE}.day_ms AND {match})")
 
     def select_contributions(self, count: int) -> str:
         return (f"SELECT session_id, applied, pending, pending_since_ms FROM {CONTRIBUTION_TABLE} "

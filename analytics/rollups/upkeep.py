@@ -11,6 +11,7 @@ from typing import Any, Iterable
 from .contribution import HOURS, DeltaBatch, SessionFacts, facts_of
 from .dimensions import TemplateDimensions
 from .settle import Stored, on_removal, on_revision, on_tick
+from .span import widen
 from .sql import RollupSQL
 
 DEFAULT_SETTLE_MS = 10_000
@@ -111,6 +112,7 @@ class RollupUpkeep:
                 for uid, s in sorted(states.items())
             ])
         rows = batch.nonzero()
+        widen(cur, self.sql, self.template_id, {i for _, d in rows for i, n in d.histogram.items() if n > 0})
         grains, hours = [r for r in rows if r[0].grain != HOURS], [r for r in rows if r[0].grain == HOURS]
         if grains:
             # one statement in the rows' fixed lock order, naming only the histogram buckets this batch touches
@@ -125,7 +127,7 @@ class RollupUpkeep:
             touched = tuple(sorted({h for _, d in hours for h in d.hours}))
             cur.executemany(self.sql.add_to_hours(buckets, touched), [
                 (self.template_id, k.dim_names, k.bucket_ms, k.conclusion, *k.values, d.sessions, d.duration_sum, d.completeness_e4,
-                 *(d.histogram.get(i, 0) for i in buckets), *(d.hours.get(h, 0) for h in touched))
+                 d.open_sessions, *(d.histogram.get(i, 0) for i in buckets), *(d.hours.get(h, 0) for h in touched))
                 for k, d in hours
             ])
         self.stats.rows_written += len(rows)

@@ -1,7 +1,7 @@
 """Macro results → Plotly figures (JSON for Plotly.newPlot); each point carries its search URL as customdata."""
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import plotly.graph_objects as go
 from django.urls import reverse
@@ -16,31 +16,59 @@ def iso(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class SearchLinks:
+    """Search URLs of a figure's points: the search page with the same template, time bucket, conclusion, status
+    and field filter as the point. The path is reversed once and the encoded parts are kept (a bucket's times per
+    time value, the filters per combination): one `reverse` and `urlencode` per point cost ~5 s of CPU for a 90-day
+    hourly chart of 51,840 points. The text equals `urlencode` of the same parameters in the same order."""
+
+    def __init__(self, query: MacroQuery, buckets: Bucketing | None) -> None:
+        self.query, self.buckets = query, buckets
+        self.head = f"{reverse('sessions:search')}?{urlencode({'template': query.template})}"
+        self.conclusion = next((f.values[0] for f in query.filters if f.kind == "conclusion"), None)
+        self.status = next((f.values[0] for f in query.filters if f.kind == "status"), None)
+        self.fields = [d.field for d in query.dimensions if d.kind == "field"]
+        self.filtered = next(((f.field, f.values[0]) for f in query.filters if f.kind == "field"), None)
+        self.times: dict[int | None, str] = {}
+        self.rests: dict[tuple, str] = {}
+
+    def url(self, point: dict[str, Any]) -> str:
+        at = point.get("time") if self.buckets is not None else None
+        times = self.times.get(at)
+        if times is None:  # the bucket's range, encoded once per time value
+            since, until = self.query.since_ms, self.query.until_ms
+            if at is not None:
+                since, until = max(since, int(at)), min(until, self.buckets.end_of(int(at)))
+            times = self.times[at] = f"&since={quote_plus(iso(since))}&until={quote_plus(iso(until))}"
+        for name in self.fields:  # the search form takes one field = value pair: the point's, else a filter's
+            if point.get(name) is not None:
+                field = (name, point[name])
+                break
+        else:
+            field = self.filtered
+        key = (point.get("conclusion") or self.conclusion, point.get("status") or self.status, field)
+        rest = self.rests.get(key)
+        if rest is None:
+            conclusion, status, _ = key
+            params = {**({"conclusion": conclusion} if conclusion else {}), **({"status": status} if status else {}),
+                      **({"field": field[0], "value": str(field[1])} if field else {})}
+            rest = self.rests[key] = f"&{urlencode(params)}" if params else ""
+        return f"{self.head}{times}{rest}"
+
+
 def search_url(query: MacroQuery, point: dict[str, Any], buckets: Bucketing | None) -> str:
     """The search page with the same template, time bucket, conclusion, status and field filter as the point."""
-    params: dict[str, str] = {"template": query.template}
-    since, until = query.since_ms, query.until_ms
-    if "time" in point and buckets is not None and point["time"] is not None:
-        since, until = max(since, int(point["time"])), min(until, buckets.end_of(int(point["time"])))
-    params.update(since=iso(since), until=iso(until))
-    conclusion = point.get("conclusion") or next((f.values[0] for f in query.filters if f.kind == "conclusion"), None)
-    if conclusion:
-        params["conclusion"] = conclusion
-    status = point.get("status") or next((f.values[0] for f in query.filters if f.kind == "status"), None)
-    if status:
-        params["status"] = status
-    fields = [(d.field, point.get(d.field)) for d in query.dimensions if d.kind == "field" and point.get(d.field) is not None]
-    fields += [(f.field, f.values[0]) for f in query.filters if f.kind == "field"]
-    if fields:  # the search form takes one field = value pair
-        params.update(field=fields[0][0], value=str(fields[0][1]))
-    return f"{reverse('sessions:search')}?{urlencode(params)}"
+    return SearchLinks(query, buckets).url(point)
 
 
 def figure(panel: PanelSpec, query: MacroQuery, result: MacroResult, buckets: Bucketing | None) -> dict[str, Any]:
+    """Traces as plain dicts (what `to_plotly_json` gives for them) and the layout through plotly (with its template):
+    validating 51,840-point traces through graph objects cost seconds of CPU and changed nothing in them."""
     dims = [d.name for d in query.dimensions]
     records = [dict(zip(result.columns, row)) for row in result.rows]
     x_name = dims[0] if dims else None
     split = dims[1] if len(dims) > 1 else None
+    links, labels = SearchLinks(query, buckets), {}  # labels: x axis text per value (a time's ISO text once)
     traces = []
     for measure in query.measures:
         series: dict[Any, list[dict[str, Any]]] = {}
@@ -49,19 +77,21 @@ def figure(panel: PanelSpec, query: MacroQuery, result: MacroResult, buckets: Bu
         for name, points in series.items():
             if panel.chart == "funnel":  # widest stage first: the behaviour tree's order for a funnel of nodes
                 points = sorted(points, key=lambda p: -(p[measure.name] or 0))
-            xs = [_x(p.get(x_name), x_name) for p in points] if x_name else [measure.name]
+            xs = [labels[v] if v in labels else labels.setdefault(v, _x(v, x_name)) for v in (p.get(x_name) for p in points)] \
+                if x_name else [measure.name]
             ys = [p[measure.name] for p in points]
-            urls = [search_url(query, p, buckets) for p in points]
+            urls = [links.url(p) for p in points]
             label = str(name) if split else measure.name
             if panel.chart == "funnel":
-                traces.append(go.Funnel(y=xs, x=ys, name=label, customdata=urls))
+                traces.append({"customdata": urls, "name": label, "x": ys, "y": xs, "type": "funnel"})
             elif panel.chart in ("bar", "stacked"):
-                traces.append(go.Bar(x=xs, y=ys, name=label or "(none)", customdata=urls))
+                traces.append({"customdata": urls, "name": label or "(none)", "x": xs, "y": ys, "type": "bar"})
             else:
-                traces.append(go.Scatter(x=xs, y=ys, name=label or "(none)", mode="lines+markers", customdata=urls))
+                traces.append({"customdata": urls, "mode": "lines+markers", "name": label or "(none)", "x": xs, "y": ys,
+                               "type": "scatter"})
     layout = go.Layout(barmode="stack" if panel.chart == "stacked" else None, margin=dict(l=50, r=10, t=10, b=40),
                        height=300, legend=dict(orientation="h"))
-    return go.Figure(data=traces, layout=layout).to_plotly_json()
+    return {**go.Figure(layout=layout).to_plotly_json(), "data": traces}
 
 
 def _x(value: Any, name: str | None) -> Any:

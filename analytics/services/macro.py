@@ -12,9 +12,9 @@ from django.db.models import Sum
 from sessions.models import AnalysisTemplate, Session, TemplateVersion
 
 from ..db import ALIAS
-from ..models import Rollup, SessionContribution
+from ..models import Rollup, RollupSpan, SessionContribution
 from ..query.buckets import BucketError
-from ..query.compiler import Compiled, compile_query, node_column, share_column
+from ..query.compiler import OPEN, Compiled, compile_query, node_column, share_column
 from ..query.planner import Plan, PlanError, coarsest_grain, plan
 from ..query.printers import dialect_of, printer_for
 from ..query.spec import MacroQuery, Measure
@@ -71,17 +71,26 @@ def rollup_layouts(template: AnalysisTemplate) -> tuple[str, ...]:
     return tuple(sorted({",".join(slots(dimensions or ())) for dimensions in versions}))
 
 
+def histogram_span(template: AnalysisTemplate) -> tuple[int, int] | None:
+    """The histogram buckets the template's rollup rows can hold (one primary-key read; None: not known, all 64)."""
+    span = RollupSpan.objects.filter(template=template).values_list("low", "high").first()
+    return (int(span[0]), int(span[1])) if span else None
+
+
 def prepare(query: MacroQuery, connection: Any = None) -> tuple[AnalysisTemplate, Plan, Compiled]:
     """Plan and compile for `connection` (default: the analytics alias) without running anything."""
     connection = connection or connections[ALIAS]
-    template = template_for(query.template)
+    version = (TemplateVersion.objects.select_related("template").filter(template__name=query.template)
+               .order_by("-number").first())  # the template and its current version in one read
+    template = version.template if version else template_for(query.template)
     try:
-        version = template.current_version
         chosen = plan(query, template_dimensions(template, version), nodes=template_nodes(template, version))
     except (PlanError, BucketError) as exc:
         raise QueryError(str(exc)) from None
     if chosen.source == "rollups" and not any(item.kind == "field" for item in [*query.dimensions, *query.filters]):
         chosen = replace(chosen, layouts=rollup_layouts(template))
+    if chosen.source == "rollups" and any(m.kind == "percentile" for m in query.measures):
+        chosen = replace(chosen, span=histogram_span(template))
     return template, chosen, compile_query(query, chosen, template.pk, connection, printer_for(connection))
 
 
@@ -93,6 +102,10 @@ def run(query: MacroQuery) -> MacroResult:
         raw = cursor.fetchall()
     dims = [d.name for d in query.dimensions]
     columns = compiled.columns
+    counted = None
+    if OPEN in columns:  # the open sessions among the rows read: no second query
+        at = columns.index(OPEN)
+        counted = int(sum(row[at] or 0 for row in raw))
     if compiled.fold or compiled.pivot:
         records = [dict(zip(columns, values)) for values in raw]
         if compiled.fold:
@@ -102,9 +115,10 @@ def run(query: MacroQuery) -> MacroResult:
         columns = list(records[0]) if records else columns
         raw = [tuple(record.values()) for record in records]
     with collection_paused():
-        rows = hour_rows(raw, columns, query) if compiled.hours else shape(raw, columns, query, chosen.source)
+        rows = (hour_rows(raw, columns, query) if compiled.hours
+                else shape(raw, columns, query, chosen.source, compiled.histogram_from))
     return MacroResult(dims + [m.name for m in query.measures], rows, chosen.source, chosen.reason, dialect_of(connection),
-                       compiled.sql, compiled.params, chosen.grain, provisional(query, template, chosen))
+                       compiled.sql, compiled.params, chosen.grain, provisional(query, template, chosen, counted))
 
 
 @contextmanager
@@ -122,13 +136,14 @@ def collection_paused() -> Iterator[None]:
         gc.enable()
 
 
-def shape(raw: list[tuple], columns: list[str], query: MacroQuery, source: str) -> list[list[Any]]:
+def shape(raw: list[tuple], columns: list[str], query: MacroQuery, source: str, histogram_from: int = 0) -> list[list[Any]]:
     """SQL rows (dimensions, then additive aggregates) → result rows (dimensions, then measures). Tuples and
-    per-measure readers, not a dict per row: 50k rows of an hour × conclusion × channel chart cost 3× less."""
+    per-measure readers, not a dict per row: 50k rows of an hour × conclusion × channel chart cost 3× less.
+    `histogram_from`: the first histogram bucket the packed rollup histogram holds."""
     at = {name: i for i, name in enumerate(columns)}
     width = len(query.dimensions)
     blank = [i for i, d in enumerate(query.dimensions) if d.kind == "field" and source != "fields"]
-    readers = [_reader(i, m, at, source) for i, m in enumerate(query.measures)]
+    readers = [_reader(i, m, at, source, histogram_from) for i, m in enumerate(query.measures)]
     counted = at["x_sessions"]
     rows = []
     for values in raw:
@@ -161,8 +176,12 @@ def hour_rows(raw: list[tuple], columns: list[str], query: MacroQuery) -> list[l
         day = int(key[at])
         for hour in range(24):
             start = day + hour * HOUR_MS
-            if query.since_ms <= start < query.until_ms:
-                rows.extend([*head, start, *tail, counts[hour]] for head, tail, counts in series if counts[hour])
+            if not query.since_ms <= start < query.until_ms:
+                continue
+            if at:
+                rows += [[*head, start, *tail, counts[hour]] for head, tail, counts in series if counts[hour]]
+            else:  # time first (the usual chart): no head to unpack, a third less CPU per point
+                rows += [[start, *tail, counts[hour]] for _, tail, counts in series if counts[hour]]
     return rows
 
 
@@ -207,7 +226,7 @@ def _plain(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
 
-def _reader(index: int, measure: Measure, at: dict[str, int], source: str) -> Callable[[tuple, int], Any]:
+def _reader(index: int, measure: Measure, at: dict[str, int], source: str, histogram_from: int = 0) -> Callable[[tuple, int], Any]:
     """How a measure is read from a row (values, its session count). Rollups and the fact table return additive
     aggregates (see the compiler); the key-value path the measures themselves."""
     if measure.kind == "sessions":
@@ -221,9 +240,9 @@ def _reader(index: int, measure: Measure, at: dict[str, int], source: str) -> Ca
             return lambda values, sessions: round(float(values[total] or 0), 6)
         return lambda values, sessions: round(float(values[total] or 0) / sessions / 10_000, 6)
     if source != "fields" and measure.name not in at:
-        if measure.kind == "percentile" and "x_histogram" in at:  # the rollups: packed 'n0,n1,…'
-            packed = at["x_histogram"]
-            return lambda values, sessions: percentile(_counts(values[packed]), measure.p)
+        if measure.kind == "percentile" and "x_histogram" in at:  # the rollups: packed 'n_from,…' (the span)
+            packed, skipped = at["x_histogram"], [0] * histogram_from
+            return lambda values, sessions: percentile(skipped + _counts(values[packed]), measure.p)
         if measure.kind == "percentile":  # the fact table, folded by the service
             buckets = [at[f"x_{h}"] for h in HISTOGRAM]
             return lambda values, sessions: percentile([int(values[b] or 0) for b in buckets], measure.p)
@@ -240,17 +259,18 @@ def _reader(index: int, measure: Measure, at: dict[str, int], source: str) -> Ca
     return read
 
 
-def provisional(query: MacroQuery, template: AnalysisTemplate, chosen: Plan) -> dict[str, int]:
-    """How much of the answer may still change: open sessions counted, and revisions still settling."""
-    if chosen.source == "rollups":
-        # the coarsest grain the range aligns with (day rows: 16× fewer than hours), every layout named so the
-        # covering index ranges over bucket_ms (status is filtered within it)
+def provisional(query: MacroQuery, template: AnalysisTemplate, chosen: Plan, counted: int | None = None) -> dict[str, int]:
+    """How much of the answer may still change: open sessions counted (`counted`: from the answer's own rows, the
+    rollups and the fact table; else counted here over the range), and revisions still settling."""
+    if counted is None and chosen.source == "rollups":
+        # an hourly chart from day rows over part of a day: the hour rows of the range (the coarsest grain it aligns
+        # with), every layout named so the covering index ranges over bucket_ms (status is filtered within it)
         grain = coarsest_grain(query, None) or chosen.grain
         layouts = chosen.layouts or rollup_layouts(template)
         rows = Rollup.objects.using(ALIAS).filter(template=template, grain=grain, dim_names__in=layouts, status="open",
                                                   bucket_ms__gte=query.since_ms, bucket_ms__lt=query.until_ms)
         counted = rows.aggregate(n=Sum("sessions"))["n"] or 0  # one row back, not one per rollup row
-    else:
+    elif counted is None:  # the key-value path
         counted = Session.objects.using(ALIAS).filter(template=template, status="open", start_ms__gte=query.since_ms,
                                                       start_ms__lt=query.until_ms).count()
     settling = SessionContribution.objects.using(ALIAS).filter(template=template, pending_since_ms__isnull=False).count()
