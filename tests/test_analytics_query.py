@@ -234,3 +234,22 @@ def test_a_percentile_from_the_rollups_sums_only_the_buckets_of_the_templates_sp
     spanned = macro.run(query(**spec))
     assert spanned.rows == everything.rows and [row[1] for row in spanned.rows] == [19, 20]
     assert "h29" not in spanned.sql and "h30" in spanned.sql and "h33" in spanned.sql and "h34" not in spanned.sql
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "analytics"])
+def test_every_statement_on_the_analytics_alias_reads_only_tables_with_a_tiflash_replica(demo_sessions):
+    """On TiDB the alias may read TiFlash only: a table without a replica there has no access path (query error)."""
+    import re
+
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics.db import ALIAS, TIFLASH_TABLES
+
+    with CaptureQueriesContext(connections[ALIAS]) as captured:
+        for source in ("rollups", "facts", "fields"):
+            macro.run(query(source=source, dimensions=[{"kind": "conclusion"}],
+                            measures=[{"kind": "sessions"}, {"kind": "percentile", "field": "duration", "p": 95}]))
+    tables = {name for statement in captured.captured_queries
+              for name in re.findall(r"\b(?:FROM|JOIN)\s+[`\"]?(\w+)", statement["sql"], re.IGNORECASE)}
+    assert tables and tables <= set(TIFLASH_TABLES), tables - set(TIFLASH_TABLES)

@@ -273,5 +273,7 @@ def provisional(query: MacroQuery, template: AnalysisTemplate, chosen: Plan, cou
     elif counted is None:  # the key-value path
         counted = Session.objects.using(ALIAS).filter(template=template, status="open", start_ms__gte=query.since_ms,
                                                       start_ms__lt=query.until_ms).count()
-    settling = SessionContribution.objects.using(ALIAS).filter(template=template, pending_since_ms__isnull=False).count()
+    # the settle queue is row-store bookkeeping with no TiFlash replica: read on the default connection, which TiDB
+    # serves from TiKV (the analytics alias restricts reads to TiFlash and would find no access path)
+    settling = SessionContribution.objects.filter(template=template, pending_since_ms__isnull=False).count()
     return {"open_sessions": int(counted), "settling": settling}
