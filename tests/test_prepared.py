@@ -62,3 +62,11 @@ def test_the_prepared_q_box_is_compiled_per_number_of_templates(demo_sessions):
     for chosen in (ids, ids[:1], ids[1:]):
         found = set(Session.objects.filter(search.q_box_q(chosen, "TX-9002", names)).values_list("session_key", flat=True))
         assert found == ({"ORD-1002"} if demo_sessions["delivered"].template_id in chosen else set())
+
+
+def test_run_returns_the_rows_and_the_statement_that_read_them(demo_sessions):
+    queryset = Session.objects.order_by("-start_ms", "-id").values_list("pk", "split")
+    rows, (sql, params) = prepared.run(queryset)
+    assert rows == list(queryset) and all(isinstance(split, bool) for _, split in rows)
+    assert (sql, params) == (lambda pair: (pair[0], tuple(pair[1])))(queryset.query.sql_with_params())
+    assert prepared.run(Session.objects.filter(pk__in=[]).values_list("pk")) == ([], None)
