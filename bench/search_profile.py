@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--page", action="store_true", help="the search page (HTML) instead of the API")
     parser.add_argument("--cprofile", default="", help="print the top functions of this shape's requests")
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
+    parser.add_argument("--dump", default="", help="also write that shape's cProfile to this file (pstats, snakeviz)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="luna-bench-profile-"))
     os.environ.update(LUNA_VAR_DIR=str(work / "var"), DATABASE_URL=args.db, DJANGO_SETTINGS_MODULE="luna.settings")
@@ -70,6 +71,7 @@ def main() -> None:
         print(f"{name:40} {wall:8.1f} {statistics.median(cpus):7.1f} {sql:7.1f} {wall - sql:8.1f} {max(counts):7}")
         if profile:
             pstats.Stats(profile).sort_stats(args.sort).print_stats(30)
+            profile.dump_stats(args.dump) if args.dump else None
             for query in queries.captured_queries:
                 print(f"  {float(query['time']) * 1000:7.1f} ms  {query['sql'][:220]}")
 

@@ -10,7 +10,7 @@ from jobs.sessionize.logic.records import load_record
 from .. import timefmt
 from ..models import (AnalysisTemplate, CorrelationReport, DeadLetter, JobAttempt, JobRun, Session, SessionConclusion, SessionNode,
                       SessionRevision, SessionRuleError, SinkOutage, TemplateVersion)
-from ..services import session_page
+from ..services import search, session_page
 
 
 iso_ms = timefmt.iso
@@ -42,10 +42,14 @@ class SessionListSerializer(serializers.ModelSerializer):
     PLAIN = ("id", "session_key", "start_ms", "end_ms", "duration_ms", "status", "revision", "completeness",
              "primary_conclusion", "split", "prev_id", "next_id")
 
-    def to_representation(self, obj: Session) -> dict[str, Any]:
+    def to_representation(self, obj: Session | search.ListedSession) -> dict[str, Any]:
         row = {name: getattr(obj, name) for name in self.PLAIN}
-        row.update(template=obj.template.name, start=iso_ms(obj.start_ms), end=iso_ms(obj.end_ms),
-                   conclusions=[{"name": c.name, "label": c.label, "severity": c.severity} for c in obj.conclusions.all()])
+        if isinstance(obj, search.ListedSession):  # the API's list pages (search.listed_rows)
+            template, conclusions = obj.template_name, obj.conclusion_list
+        else:
+            template, conclusions = obj.template.name, [(c.name, c.label, c.severity) for c in obj.conclusions.all()]
+        row.update(template=template, start=iso_ms(obj.start_ms), end=iso_ms(obj.end_ms),
+                   conclusions=[{"name": name, "label": label, "severity": severity} for name, label, severity in conclusions])
         return {name: row[name] for name in self.Meta.fields}
 
     @extend_schema_field(OpenApiTypes.DATETIME)

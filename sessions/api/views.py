@@ -40,7 +40,7 @@ class RoleViewSetMixin:
 class SessionViewSet(RoleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Search sessions (same filters as the console) and read one with its events, fields and conclusions."""
 
-    queryset = search.search_queryset()
+    queryset = search.search_queryset(listed=True)  # list pages as value tuples; `retrieve` reads one Session
     filterset_class = SessionFilterSet
     pagination_class = KeysetPagination
     serializer_class = serializers.SessionListSerializer

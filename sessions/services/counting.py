@@ -8,7 +8,7 @@ the page showed" instead. Each backend spells the time limit its own way: one sm
 import hashlib
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from django.conf import settings
 from django.core.cache import cache
@@ -99,16 +99,19 @@ def _timed_out(error: DatabaseError) -> bool:
     return code in TIMEOUT_CODES
 
 
-def remembered(purpose: str, queryset: QuerySet, compute: Callable[[], Any], keep: Callable[[Any], bool] = lambda _: True) -> Any:
+def remembered(purpose: str, queryset: QuerySet, compute: Callable[[], Any], keep: Callable[[Any], bool] = lambda _: True,
+               statement: tuple[str, Sequence] | None = None) -> Any:
     """`compute()` for this queryset, kept in the cache (per worker by default, settings.CACHES) for
     LUNA_COUNT_CACHE_S seconds when `keep(value)`. For figures that only steer a plan or label a page, where a minute
     old is as good as new: selectivity checks, and counts past the cap or estimated (an unselective search paid 20 ms
-    of database CPU per request for a count the time limit stopped, issue 12). Exact counts are never kept."""
+    of database CPU per request for a count the time limit stopped, issue 12). Exact counts are never kept.
+    `statement`: SQL and parameters the caller already compiled that select by the same conditions (a page's ids
+    query), as the key instead of compiling the queryset again (~0.5 ms of CPU for an unselective search's)."""
     seconds = settings.LUNA_COUNT_CACHE_S
     if seconds <= 0:
         return compute()
     try:
-        sql, params = queryset.query.sql_with_params()
+        sql, params = statement if statement is not None else queryset.query.sql_with_params()
     except EmptyResultSet:
         return compute()
     key = "luna-count:" + hashlib.sha256(repr((purpose, queryset.db, sql, params)).encode()).hexdigest()

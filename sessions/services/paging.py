@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
 
+from . import prepared
 from .counting import AT_LEAST, ESTIMATE, EXACT, KINDS, Count, bounded_count, limited_rows, remembered
 
 SIZE = 50
@@ -162,7 +163,8 @@ def window(queryset: QuerySet, cursor_text: str | None = None, size: int = SIZE)
     page = queryset.order_by(f"{'-' if reading else ''}{field}", f"{'-' if reading else ''}id")
     if cursor is not None:
         page = page.filter(after(field, reading, cursor.value, cursor.id))
-    ids = list(page.values_list("pk", flat=True)[: size + 1])
+    found, statement = prepared.run(page.values_list("pk")[: size + 1])  # the statement also keys the remembered count
+    ids = [row[0] for row in found]
     more, rows = len(ids) > size, rows_by_id(queryset, ids[:size])
     # What surely exists: the rows before the cursor, plus (reading forwards) this page and the row after it.
     seen = (cursor.position if cursor is not None else 0) + (0 if backwards else len(rows) + (1 if more else 0))
@@ -172,7 +174,8 @@ def window(queryset: QuerySet, cursor_text: str | None = None, size: int = SIZE)
     elif cursor is None and not more:
         count = Count(len(rows))
     elif cursor is None:  # a full first page: bounded, and remembered a minute unless exact (counting.remembered)
-        count = remembered(f"first page, cap {settings.LUNA_COUNT_CAP}", queryset, lambda: first_page_count(queryset, rows, seen, order), lambda n: n.kind != EXACT)
+        count = remembered(f"first page, cap {settings.LUNA_COUNT_CAP}", queryset, lambda: first_page_count(queryset, rows, seen, order),
+                           lambda n: n.kind != EXACT, statement)
     else:
         count = bounded_count(queryset, seen=seen)
     anchor = (lambda row: Cursor(order, getattr(row, field), row.pk, count=count))

@@ -34,14 +34,15 @@ def _watched() -> list[Watched]:
             Watched("memberships", get_user_model().groups.through)]
 
 
-def _statement(connection) -> str:
+def columns(connection) -> list[str]:
+    """The stamp as scalar subqueries, one value each (`adopt` reads them back in this order)."""
     quote, parts = connection.ops.quote_name, []
     for item in _watched():
         table = quote(item.model._meta.db_table)
         parts += [f"(SELECT COUNT(*) FROM {table})", f"(SELECT MAX({quote('id')}) FROM {table})"]
         if item.updated:
             parts.append(f"(SELECT MAX({quote(item.updated)}) FROM {table})")
-    return "SELECT " + ", ".join(parts)
+    return parts
 
 
 _request = Local()  # .active: inside a request; .stamps: what this request read
@@ -53,13 +54,18 @@ def current() -> dict[str, tuple]:
     if stamps is not None:
         return stamps
     with connections["default"].cursor() as cursor:
-        cursor.execute(_statement(connections["default"]))
-        values = list(cursor.fetchone())
-    stamps = {}
+        cursor.execute("SELECT " + ", ".join(columns(connections["default"])))
+        return adopt(cursor.fetchone())
+
+
+def adopt(values) -> dict[str, tuple]:
+    """The stamp from the values of `columns()` read by any statement (the API's token lookup reads them in the same
+    round trip), kept as this request's stamp when inside one and none was read yet."""
+    values, stamps = list(values), {}
     for item in _watched():
         width = 3 if item.updated else 2
         stamps[item.name], values = tuple(values[:width]), values[width:]
-    if getattr(_request, "active", False):
+    if getattr(_request, "active", False) and getattr(_request, "stamps", None) is None:
         _request.stamps = stamps
     return stamps
 
