@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 
 from jobs.sessionize.functions import BASELINE, PASS, SUPPLEMENT
@@ -143,6 +143,7 @@ def python_token(values: dict, name: str):
 
 @settings(max_examples=EXAMPLES * 5, deadline=None, suppress_health_check=list(HealthCheck))
 @given(time_format=st.sampled_from(TIME_FORMATS), j_path=st.sampled_from(["j", "x.0"]), line=LINES)
+@example(time_format=("%Y-%m-%d %H:%M:%S.%f", "+05:30"), j_path="j", line='{"t": "1969-01-01 00:00:00"}')  # `.%f` is required
 def test_luna_record_reads_what_python_reads(package, time_format, j_path, line):
     """Where the Java reader is sure (non-NULL), Python accepts the line with the same event time and field types."""
     document = classification_template(["kind == 'a'"] * 3, time_format, j_path)

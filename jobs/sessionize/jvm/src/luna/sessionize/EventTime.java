@@ -72,7 +72,8 @@ final class EventTime {
         }
         if (!value.isTextual()) return null;
         Matcher m = pattern.matcher(value.textValue());
-        if (!m.matches() || (m.group(7) != null && !fraction)) return null;
+        // a strftime pattern's `.%f` is required (strptime refuses a time without it); only ISO 8601 makes it optional
+        if (!m.matches() || (m.group(7) != null ? !fraction : fraction && pattern != ISO)) return null;
         int year = Integer.parseInt(m.group(1));
         if (year < 1) return null;
         long seconds;
