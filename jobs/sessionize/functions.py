@@ -19,7 +19,7 @@ from .logic.records import Event, Rejection, parse_line
 from .logic.router import JoinKeyState, routing_key
 from .logic.sessions import Emission, Late, SessionKeyState
 from .logic.template import CompiledTemplate, TemplateError, compile_template
-from .profiling import OperatorProfile, label_worker
+from .profiling import OperatorProfile
 
 log = logging.getLogger("luna.sessionize")
 
@@ -288,9 +288,8 @@ class WriteBatches(KeyedProcessFunction):
     timer, and (bounded runs) at the end of input through an event-time timer at the final watermark.
 
     The buffer is Flink state, so a checkpoint taken while records wait here carries them: after a restore the
-    restored timers write them. A batch is written on a thread of its own while the next one fills
-    (sink/pipelined.py) and leaves the state only once committed. A batch written after the checkpoint is written
-    again on replay, and the sink's revision guard makes that re-write change nothing (effectively exactly-once).
+    restored timers write them. A batch written after the checkpoint is written again on replay, and the sink's
+    revision guard makes that re-write change nothing (effectively exactly-once).
     """
 
     END_OF_INPUT = 2**63 - 2  # fires when a bounded job's final watermark (Long.MAX) arrives
@@ -303,22 +302,18 @@ class WriteBatches(KeyedProcessFunction):
 
     def open(self, runtime_context: RuntimeContext) -> None:
         from .sink.dialects import connect
-        from .sink.pipelined import PipelinedBuffers
         from .sink.writer import SessionWriter
 
         dialect, factory = connect(self.database_url)
         self.writer = SessionWriter(self.template_id, dialect, factory)
-        lists = [runtime_context.get_list_state(ListStateDescriptor(name, PICKLED)) for name in ("sink-buffer", "sink-buffer-2")]
-        open_index = runtime_context.get_state(ValueStateDescriptor("sink-open-buffer", Types.INT()))
-        self.buffers = PipelinedBuffers(lists, open_index, self.write, "sink-writer")
+        self.buffer = runtime_context.get_list_state(ListStateDescriptor("sink-buffer", PICKLED))
         self.pending: dict[int, int] = {}  # rows buffered per partition since its last flush (a hint, not state)
         self.profile = OperatorProfile("write-sessions")
         self.profile.start()
-        label_worker("write-sessions")
 
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterable:
+        self.buffer.add(value)  # a sink record, or its pickled bytes (SINK_BYTES): both are kept as they came
         partition = self.partition(value)
-        self.buffers.add(partition, value)  # a sink record, or its pickled bytes (SINK_BYTES): both kept as they came
         count = self.pending.get(partition, 0) + 1
         if count >= self.flush_rows:
             self.flush(partition)
@@ -332,20 +327,17 @@ class WriteBatches(KeyedProcessFunction):
         return []
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable:
-        self.flush(ctx.get_current_key(), wait=timestamp == self.END_OF_INPUT)  # once per batch
+        self.flush(ctx.get_current_key())  # once per batch
         return []
 
-    def flush(self, partition: int, wait: bool = False) -> None:
+    def flush(self, partition: int) -> None:
+        batch = [sink_item(value) for value in self.buffer.get() or []]
         self.pending.pop(partition, None)
-        self.buffers.flush(partition, wait)
-
-    def write(self, values: list) -> None:
-        """On the writer thread: the records of one batch, unpickled there, in one transaction."""
-        self.writer.write([sink_item(value) for value in values])
+        if batch:
+            self.writer.write(batch)
+            self.buffer.clear()
 
     def close(self) -> None:
-        if getattr(self, "buffers", None) is not None:
-            self.buffers.close()
         if getattr(self, "writer", None) is not None:
             self.writer.close()
         if getattr(self, "profile", None) is not None:

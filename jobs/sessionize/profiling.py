@@ -29,16 +29,3 @@ class OperatorProfile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.profile.dump_stats(str(self.path))
             self.profile = None
-
-
-def label_worker(name: str) -> None:
-    """In process mode (a Python worker process, not the JVM) name every thread of the process after its operator,
-    so per-thread CPU figures (`bench/throughput.py`) say which operator a worker ran; thread mode keeps Flink's
-    own task-thread names. Linux only; elsewhere nothing happens."""
-    try:
-        if Path("/proc/self/comm").read_text().strip() == "java":
-            return
-        for task in Path("/proc/self/task").iterdir():
-            (task / "comm").write_text(name[:15])
-    except OSError:
-        pass

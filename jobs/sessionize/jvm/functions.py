@@ -17,7 +17,7 @@ from ..functions import OWNER, REJECTED, FollowsTemplate, ParseLine, SinkPartiti
 from ..logic.errors import job_error
 from ..logic.records import Event, Rejection
 from ..logic.template import TemplateError, compile_template
-from ..profiling import OperatorProfile, label_worker
+from ..profiling import OperatorProfile
 from . import PayloadCache, decode, rules_spec, unpack_payloads
 
 log = logging.getLogger("luna.assembly")
@@ -72,7 +72,6 @@ class AssembleRevisions(FollowsTemplate, BroadcastProcessFunction):
         self.payloads = PayloadCache()
         self.profile = OperatorProfile("assemble-revisions")
         self.profile.start()
-        label_worker("assemble-revisions")
 
     def close(self) -> None:
         self.profile.stop()
