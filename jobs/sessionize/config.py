@@ -30,6 +30,9 @@ class JobConfig:
     # "jvm": the session mechanics in Java keyed functions (jobs/sessionize/jvm), Python only parsing lines and
     # assembling session revisions; "python": in embedded Python (the reference machines).
     engine: str = "jvm"
+    # "thread": every Python operator in the TaskManager's one embedded interpreter (cheapest crossing, one GIL);
+    # "process": each Python operator in its own worker process (its own core). LUNA_PYTHON_MODE picks the default.
+    python_mode: str = field(default_factory=lambda: os.environ.get("LUNA_PYTHON_MODE", "thread"))
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

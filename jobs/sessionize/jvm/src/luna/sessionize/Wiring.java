@@ -41,6 +41,16 @@ public final class Wiring {
         rows.sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>()).name("discard (JVM)");
     }
 
+    /**
+     * Sink records (SINK_BYTES: the partition in the first 2 bytes, then the pickle) → (partition, record) rows, the
+     * shape PyFlink's key_by hands a Python keyed function, computed here instead of in a Python map operator.
+     */
+    public static SingleOutputStreamOperator<Row> sinkKeys(DataStream<byte[]> records, int partitions) {
+        int modulo = Math.max(1, partitions);
+        return records.map(bytes -> Row.of((((bytes[0] & 0xff) << 8) | (bytes[1] & 0xff)) % modulo, bytes),
+                Types.ROW(Types.INT, Types.PRIMITIVE_ARRAY(Types.BYTE))).name("sink partition (JVM)");
+    }
+
     /** `updates`: published versions as rows (version INT, rules spec STRING), broadcast to both stages. */
     public static DataStream<Row> correlate(DataStream<Row> parsed, DataStream<Row> updates, String spec, boolean timeouts) {
         BroadcastStream<Row> rules = updates.broadcast(FollowRules.SPECS);
