@@ -45,3 +45,11 @@ def test_a_backfill_over_the_size_limit_streams_with_watermarks(tmp_path, settin
     version = save_template_version(demo_document())
     assert not job_config(version, bounded=True).hold_watermark
     assert not job_config(TemplateVersion.objects.get(pk=version.pk), bounded=False).hold_watermark
+
+
+def test_backfills_run_at_their_own_parallelism_and_live_runs_at_theirs(tmp_path, settings):
+    settings.LUNA_DATA_DIR = str(tmp_path / "data")
+    settings.LUNA_FLINK_PARALLELISM, settings.LUNA_FLINK_BACKFILL_PARALLELISM = 1, 2
+    version = save_template_version(demo_document())
+    assert job_config(version, bounded=True).parallelism == 2
+    assert job_config(TemplateVersion.objects.get(pk=version.pk), bounded=False).parallelism == 1

@@ -51,7 +51,7 @@ def job_config(version: TemplateVersion, bounded: bool) -> JobConfig:
         database_url=database_url_for_jobs(),
         data_dir=settings.LUNA_DATA_DIR,
         bounded=bounded,
-        parallelism=settings.LUNA_FLINK_PARALLELISM,
+        parallelism=settings.LUNA_FLINK_BACKFILL_PARALLELISM if bounded else settings.LUNA_FLINK_PARALLELISM,
         checkpoint_interval_ms=parse_duration_ms(settings.LUNA_FLINK_CHECKPOINT_INTERVAL),
         checkpoint_dir=settings.LUNA_FLINK_CHECKPOINT_DIR,
         kafka=kafka_settings(),
