@@ -30,6 +30,7 @@ SHAPES = {  # the issue's shapes, as API queries
     "q box: an order id": {"q": "ORD-0054321"},
     "q box: a trans_id": {"q": "TX-0012345"},
     "q box: a user id": {"q": "U-001234"},
+    "field = value (selective: a user id)": {"field": "user_id", "value": "U-001234"},
     "field = value (unselective), page 1": {"field": "channel", "value": "wechat"},
     "field = value (unselective), page 1000": {"field": "channel", "value": "wechat", "page": "1000"},
     "two fields": {"where": "channel = wechat\nregion = eu"},
