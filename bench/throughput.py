@@ -184,12 +184,13 @@ def main() -> None:
     wall, sampler, run = timed_run(parse_only=False)
     sessions = Session.objects.filter(template=version.template, updated_ms__gte=since_ms).count()  # written by this run
     print(f"end to end : {wall:7.1f} s  {lines / wall:9,.0f} events/s  {sessions / wall:8,.0f} sessions/s  "
-          f"peak RSS {sampler.peak:,.0f} MB  ({sessions:,} sessions written, {planned:,} planned; run {run.state}, engine {settings.LUNA_SESSION_ENGINE})")
+          f"peak RSS {sampler.peak:,.0f} MB  ({sessions:,} sessions written, {planned:,} planned; run {run.state}, engine {settings.LUNA_SESSION_ENGINE}, p = {jobs.job_config(version, bounded=True).parallelism})")
     print(f"  CPU by thread: {sampler.cpu_split()}")
     if not args.skip_sql_ceiling:
-        sql_wall, sql_sampler = sql_ceiling(version.document, work / "data", args.target, settings.LUNA_FLINK_PARALLELISM)
+        parallelism = jobs.job_config(version, bounded=True).parallelism  # the job's own, so the ratio compares like with like
+        sql_wall, sql_sampler = sql_ceiling(version.document, work / "data", args.target, parallelism)
         print(f"sql ceiling: {sql_wall:7.1f} s  {lines / sql_wall:9,.0f} events/s  peak RSS {sql_sampler.peak:,.0f} MB  "
-              f"(SQL parse + interval join + SESSION window → blackhole, bench/sql_ceiling.py)")
+              f"(SQL parse + interval join + SESSION window → blackhole at p = {parallelism}, bench/sql_ceiling.py)")
         print(f"  CPU by thread: {sql_sampler.cpu_split()}")
         print(f"ratio end-to-end / SQL ceiling: {sql_wall / wall:.2f}")
     if args.parse_only:
