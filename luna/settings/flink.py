@@ -6,9 +6,9 @@ LUNA_FLINK_TARGET = env.str("LUNA_FLINK_TARGET", default="local")
 LUNA_FLINK_CHECKPOINT_INTERVAL = env.str("LUNA_FLINK_CHECKPOINT_INTERVAL", default="10s")
 LUNA_FLINK_CHECKPOINT_DIR = env.str("LUNA_FLINK_CHECKPOINT_DIR", default=f"file://{VAR_DIR / 'flink' / 'checkpoints'}")
 LUNA_FLINK_PARALLELISM = env.int("LUNA_FLINK_PARALLELISM", default=1)
-# Backfills (bounded runs): two subtasks keep more revisions ready whenever the TaskManager's one interpreter is free
-# (+24–45 % events/s at 20k orders on 2 cores, docs/BENCHMARKS.md); live runs keep LUNA_FLINK_PARALLELISM.
-LUNA_FLINK_BACKFILL_PARALLELISM = env.int("LUNA_FLINK_BACKFILL_PARALLELISM", default=2)
+# Backfills (bounded runs), apart from live runs (LUNA_FLINK_PARALLELISM). 1 by default: on 2 cores p = 2 was 24–45 %
+# faster at 20k orders but 37 % slower at 1 M events (smaller sink batches, more Python CPU a revision; docs/BENCHMARKS.md).
+LUNA_FLINK_BACKFILL_PARALLELISM = env.int("LUNA_FLINK_BACKFILL_PARALLELISM", default=1)
 # Backfills of inputs up to this size hold event time until their end, so their sessions never depend on read order.
 LUNA_DETERMINISTIC_BACKFILL_MAX_MB = env.int("LUNA_DETERMINISTIC_BACKFILL_MAX_MB", default=512)
 # Where the session mechanics run: "jvm" (the Java twins of the reference machines, jobs/sessionize/jvm; Python parses
