@@ -26,6 +26,7 @@ SEVERITY = f"IF({LOST}, 'high', IF({DUPLICATE}, 'critical', 'info'))"
 DURATION = f"(1000 + {draw('t', 599_001)})"
 NODES = ("order", "pay_page", "voucher", "verified", "delivery")
 FIELDS = ("order_id", "trans_id", "user_id", "channel", "region", "amount_value")
+TABLES = ("luna_session", "luna_session_field", "luna_session_node", "luna_session_conclusion")  # statements()' keys
 
 
 def begin(count: int) -> str:
@@ -79,19 +80,17 @@ def seed_on_server(template, count: int, chunk: int = 500_000) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("SET SESSION foreign_key_checks = 0, unique_checks = 0")
-        tables = list(statements(template.pk, count, 0, 1))
-        indexes = {table: secondary_indexes(cursor, table) for table in tables}
-        for table in tables:
+        indexes = {table: secondary_indexes(cursor, table) for table in TABLES}
+        for table in TABLES:
             cursor.execute(f"TRUNCATE TABLE {table}")
             if indexes[table]:
                 cursor.execute(f"ALTER TABLE {table} " + ", ".join(f"DROP KEY `{name}`" for name in indexes[table]))
         for first in range(0, count, chunk):
             started = time.perf_counter()
-            for table, sql in statements(template.pk, count, first, min(first + chunk, count)).items():
-                cursor.execute(sql)
-            connection.commit() if not connection.get_autocommit() else None
+            for sql in statements(template.pk, count, first, min(first + chunk, count)).values():
+                cursor.execute(sql)  # autocommit: one chunk of one table a transaction
             print(f"  sessions {first:,}–{min(first + chunk, count):,}: {time.perf_counter() - started:.1f} s", flush=True)
-        for table in tables:
+        for table in TABLES:
             if indexes[table]:
                 started = time.perf_counter()
                 cursor.execute(f"ALTER TABLE {table} " + ", ".join(indexes[table].values()))

@@ -181,13 +181,13 @@ def main() -> None:
     planned = sum(row.get("sessions", 0) for row in manifest if "order_id" in row)
     print(f"input: {args.orders:,} orders, {lines:,} lines, target {args.target}, db {os.environ['DATABASE_URL'].split('@')[-1]}")
     since_ms = int(time.time() * 1000)
+    parallelism = jobs.job_config(version, bounded=True).parallelism  # the job's own: the SQL ceiling runs at it too
     wall, sampler, run = timed_run(parse_only=False)
     sessions = Session.objects.filter(template=version.template, updated_ms__gte=since_ms).count()  # written by this run
     print(f"end to end : {wall:7.1f} s  {lines / wall:9,.0f} events/s  {sessions / wall:8,.0f} sessions/s  "
-          f"peak RSS {sampler.peak:,.0f} MB  ({sessions:,} sessions written, {planned:,} planned; run {run.state}, engine {settings.LUNA_SESSION_ENGINE}, p = {jobs.job_config(version, bounded=True).parallelism})")
+          f"peak RSS {sampler.peak:,.0f} MB  ({sessions:,} sessions written, {planned:,} planned; run {run.state}, engine {settings.LUNA_SESSION_ENGINE}, p = {parallelism})")
     print(f"  CPU by thread: {sampler.cpu_split()}")
     if not args.skip_sql_ceiling:
-        parallelism = jobs.job_config(version, bounded=True).parallelism  # the job's own, so the ratio compares like with like
         sql_wall, sql_sampler = sql_ceiling(version.document, work / "data", args.target, parallelism)
         print(f"sql ceiling: {sql_wall:7.1f} s  {lines / sql_wall:9,.0f} events/s  peak RSS {sql_sampler.peak:,.0f} MB  "
               f"(SQL parse + interval join + SESSION window → blackhole at p = {parallelism}, bench/sql_ceiling.py)")
