@@ -47,3 +47,9 @@ def test_unknown_tokens_and_inactive_users_are_refused_with_drfs_messages(users)
 @given(key=st.text(st.characters(min_codepoint=33, max_codepoint=255), min_size=1, max_size=80))
 def test_any_token_text_is_a_4xx_never_a_500(users, key):
     assert with_token(key).get("/api/sessions/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("key", ["\ud800", "a\x00b", "k" * 10_000, "NaN", "😀", ""])
+def test_poison_token_text_is_refused_not_an_error(users, key):
+    with pytest.raises(AuthenticationFailed, match="Invalid token."):
+        PreparedTokenAuthentication().authenticate_credentials(key)

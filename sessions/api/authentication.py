@@ -30,12 +30,26 @@ def _lookup(token_columns: list[str], user_columns: list[str]):
         *token_columns, *(f"user__{name}" for name in user_columns), *stamp)
 
 
+def _storable(key: str) -> bool:
+    """Could `key` be a stored token's key? Not longer than the column, and encodable (a lone surrogate cannot even
+    be sent to the driver: it was a 500)."""
+    if len(key) > Token._meta.get_field("key").max_length:
+        return False
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class PreparedTokenAuthentication(authentication.TokenAuthentication):
     """`Authorization: Token <key>`, as DRF's, through a prepared lookup."""
 
     def authenticate_credentials(self, key: str):
         if self.get_model() is not Token:  # a custom token model: DRF's own lookup
             return super().authenticate_credentials(key)
+        if not _storable(key):  # no stored token is that text: refused as unknown, never sent to the database
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         token_columns, user_columns = _columns(Token), _columns(get_user_model())
         rows = prepared.values("token-and-user", lambda: _lookup(token_columns, user_columns), _STAND_IN, [key])
         if not rows:
