@@ -128,11 +128,8 @@ up() {
   wait_for_job_running
   start_bg live "${manage[@]}" demo_data --live 7200 --orders 0 --no-import
   # A production web server (runserver stays a development tool): gunicorn, static files from WhiteNoise (collected
-  # above). One request per process, cores + 1 processes: a search is CPU in Python and the database shares the cores,
-  # so threads only queue behind the GIL (measured, docs/BENCHMARKS.md: 3 sync workers had the lowest p95/p99 on 2
-  # cores vs 3 or 5 workers × 2 threads). LUNA_WEB_WORKERS / LUNA_WEB_WORKER_CLASS override.
-  start_bg web "$VENV/bin/gunicorn" luna.wsgi:application --bind "0.0.0.0:$PORT" \
-    --workers "${LUNA_WEB_WORKERS:-$(( $(nproc) + 1 ))}" --worker-class "${LUNA_WEB_WORKER_CLASS:-sync}" --timeout 60 \
+  # above); workers, worker class and the per-worker warm-up are in luna/gunicorn_conf.py.
+  start_bg web "$VENV/bin/gunicorn" luna.wsgi:application -c python:luna.gunicorn_conf --bind "0.0.0.0:$PORT" \
     --access-logfile - --error-logfile -
   for _ in $(seq 1 30); do curl -s -o /dev/null "http://127.0.0.1:$PORT/login/" && break; sleep 1; done
   cat <<MSG

@@ -9,6 +9,7 @@ what an earlier run loaded, e.g. bench/search_http.py's 1 M sessions).
 Figures, not assertions: see docs/BENCHMARKS.md.
 """
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -89,6 +90,34 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), pick(0.95), pick(0.99)
 
 
+class StatementClock:
+    """Django execute wrapper: the time spent inside the driver's execute (the statement's round trip, the server's
+    work and PyMySQL reading the rows), summed per request: the SQL level, apart from the Python around it."""
+
+    def __init__(self):
+        self.elapsed = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.elapsed += time.perf_counter() - started
+
+
+class CollectionCount:
+    """How many cyclic-GC collections (and of them, full ones) ran while timing: a full one is a stall."""
+
+    def __init__(self):
+        self.runs, self.full = 0, 0
+        gc.callbacks.append(self)
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self.runs += 1
+            self.full += info["generation"] == 2
+
+
 def handler_reads() -> int:
     """Rows the server read for this connection so far (MariaDB/MySQL Handler_read_* counters): rows examined."""
     from django.db import connection
@@ -106,6 +135,7 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="DATABASE_URL (default: a fresh SQLite file)")
     parser.add_argument("--reuse", action="store_true", help="keep the sessions an earlier run loaded")
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per search (one client)")
+    parser.add_argument("--only", default="", help="time only the searches whose name contains this (e.g. 'q box')")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="luna-bench-search-"))
     os.environ["LUNA_VAR_DIR"] = str(work / "var")
@@ -115,6 +145,9 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
+
+    from luna.warmup import warm_up_and_freeze
 
     from bench.search_http import SHAPES, deep_cursor
     from sessions.filters import SessionFilterSet
@@ -136,10 +169,14 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s on {django.db.connection.vendor}")
     print(f"{Session.objects.count():,} sessions on {django.db.connection.vendor}; one client, {args.repeat} runs each; "
           f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print(f"froze {warm_up_and_freeze():,} start-up objects out of the cyclic GC, as each gunicorn worker does")
+    clock, collections = StatementClock(), CollectionCount()
     print("first = a search's first request (untimed warm-up); req = the whole window as the API reads it: ids on the index (LIMIT 51), their rows, the bounded count when due; "
-          "count = that count alone (none when the first page holds every match; carried by the cursor after); rows read = Handler_read_*")
-    print(f"{'search':40} {'first':>7} {'req p50':>9} {'p95':>7} {'p99':>7} {'cpu':>6} {'count ms':>9} {'count':>16} {'rows read':>10}")
+          "sql = the statements alone (driver execute + fetch, summed a request); gc2 = full collections while timing it; count = that count alone (none when the first page holds every match; carried by the cursor after); rows read = Handler_read_*")
+    print(f"{'search':40} {'first':>7} {'req p50':>9} {'p95':>7} {'p99':>7} {'sql p50':>8} {'p95':>6} {'p99':>6} {'cpu':>6} {'gc2':>4} {'count ms':>9} {'count':>16} {'rows read':>10}")
     for name, params in {**SEARCHES, **SHAPES}.items():
+        if args.only not in name:
+            continue
         params = deep_cursor(params)
         query = {key: value for key, value in params.items() if key != "cursor"}
 
@@ -150,12 +187,15 @@ def main() -> None:
         page()  # the first request of a search: compiles, remembers its count, reads cold pages (shown, not in the p's)
         first = (time.perf_counter() - started) * 1000
 
-        samples, cpu = [], 0.0
-        for _ in range(args.repeat):
-            started, cpu_started = time.perf_counter(), time.process_time()
-            window = page()
-            samples.append((time.perf_counter() - started) * 1000)
-            cpu += time.process_time() - cpu_started
+        samples, statements, cpu, full_before = [], [], 0.0, collections.full
+        with connection.execute_wrapper(clock):
+            for _ in range(args.repeat):
+                clock.elapsed = 0.0
+                started, cpu_started = time.perf_counter(), time.process_time()
+                window = page()
+                samples.append((time.perf_counter() - started) * 1000)
+                cpu += time.process_time() - cpu_started
+                statements.append(clock.elapsed * 1000)
         before = handler_reads()
         window = page()
         examined = format(handler_reads() - before - 1, ",") if before else "-"  # the SHOW itself reads a row
@@ -165,8 +205,10 @@ def main() -> None:
         count_ms = (time.perf_counter() - started) * 1000 if "cursor" not in params else 0.0
         count = window.count  # what the API answers: exact, more_than, estimate or at_least
         p50, p95, p99 = percentiles(samples)
-        print(f"{name:40} {first:7.1f} {p50:9.1f} {p95:7.1f} {p99:7.1f} {cpu * 1000 / args.repeat:6.1f} {count_ms:9.1f} "
+        sql50, sql95, sql99 = percentiles(statements)
+        print(f"{name:40} {first:7.1f} {p50:9.1f} {p95:7.1f} {p99:7.1f} {sql50:8.1f} {sql95:6.1f} {sql99:6.1f} {cpu * 1000 / args.repeat:6.1f} {collections.full - full_before:4} {count_ms:9.1f} "
               f"{count.kind + ' ' + format(count.value, ','):>16} {examined:>10}")
+    print(f"cyclic-GC collections while timing: {collections.runs:,}, of them full: {collections.full}")
     rows = min(Session.objects.count(), export.export_limit())
     started = time.perf_counter()
     lines = sum(1 for _ in export.csv_lines(SessionFilterSet({}, queryset=search.search_queryset()).qs, rows))

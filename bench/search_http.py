@@ -167,7 +167,7 @@ def main() -> None:
     user = get_user_model().objects.filter(username="bench-viewer").first() or make_user("bench-viewer", "viewer")
     token = Token.objects.get_or_create(user=user)[0].key
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "luna.wsgi:application", "--bind", f"127.0.0.1:{port}",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "luna.wsgi:application", "-c", "python:luna.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
                                "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", args.worker_class,
                                "--log-level", "warning"],
                               cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
