@@ -14,7 +14,8 @@ timeout, so sessions were written open by the timeout and closed only by the nex
 
 A source whose strftime pattern SQL cannot express gets its own ParseLine and a Python timestamp assigner.
 With `engine="jvm"` the two keyed stages are Java (jobs/sessionize/jvm: RouteFunction, SessionFunction, keyed in
-Java), ParseRows hands them rows, and AssembleRevisions (Python, once per revision) builds the documents.
+Java), ParseRows hands them rows, RevisionBatches (Java) makes the sink's batches and keeps each session's newest
+revision of a batch, and AssembleRevisions (Python, once per kept revision) builds the documents.
 """
 import json
 import os
@@ -135,7 +136,9 @@ def correlate_in_jvm(env: StreamExecutionEnvironment, events: DataStream, update
     compiled = compile_template(config.template, config.version)
     specs = update_stream.map(spec_update, output_type=SPEC_ROW).name("rules-updates")
     wiring = get_gateway().jvm.luna.sessionize.Wiring
-    rows = DataStream(wiring.correlate(events._j_data_stream, specs._j_data_stream, rules_spec(compiled), not config.hold_watermark))
+    revisions = wiring.correlate(events._j_data_stream, specs._j_data_stream, rules_spec(compiled), not config.hold_watermark)
+    # the sink's batches are made here, before assembly: a revision the sink would fold is never assembled
+    rows = DataStream(wiring.batches(revisions, config.parallelism, config.flush_rows, config.flush_interval_ms, config.bounded))
     return rows.connect(updates).process(AssembleRevisions(config.template, config.version, SinkPartition(config.parallelism)), output_type=SINK_BYTES).name("assemble-revisions")
 
 
