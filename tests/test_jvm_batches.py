@@ -120,3 +120,13 @@ def test_the_sink_writes_its_batch_on_the_end_of_batch_record_not_on_its_timer()
     assert written == [[first, second]] and sink.buffer == [] and sink.pending == {}
     sink.process_element(end_of_batch(0), Context())  # nothing buffered: nothing written
     assert len(written) == 1
+
+
+def test_a_backfill_batches_longer_than_a_live_run_so_more_revisions_fold():
+    from jobs.sessionize.config import JobConfig
+    from jobs.sessionize.pipeline import batching
+
+    live = JobConfig(template={}, template_id=1, version=1, database_url="", data_dir="", flush_interval_ms=100)
+    assert batching(live) == (1000, 100), "a live run's freshness: the sink's own flush settings"
+    backfill = JobConfig(template={}, template_id=1, version=1, database_url="", data_dir="", bounded=True)
+    assert batching(backfill) == (5000, 5000)
