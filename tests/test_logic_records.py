@@ -1,9 +1,13 @@
 """One raw line → Event | Rejection | Ignored (SPEC §3): nothing is dropped silently, raw lines are kept."""
 import json
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from jobs.sessionize.logic.records import Event, Ignored, Rejection, dig, line_uid, parse_line
+from jobs.sessionize.logic import records
+from jobs.sessionize.logic.records import Event, Ignored, Rejection, dig, field_values, line_uid, load_record, parse_line
 from jobs.sessionize.logic.template import compile_template
 from tests.flows import (
     T0,
@@ -300,3 +304,42 @@ def test_a_line_holding_a_lone_surrogate_is_rejected_and_still_has_a_content_has
     result = parse_line(demo_template(), "billing", text)
     assert isinstance(result, Rejection) and result.raw == text
     assert len(line_uid("billing", text)) == 24
+
+
+# -- the fast paths read exactly what the plain definitions read ---------------------------------------------------
+_JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**25), max_value=10**25), st.text(max_size=8),
+    st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1E+400", "12e-400"]),
+)
+_JSON = st.recursive(_JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abcn0"), inner, max_size=3),
+                     max_leaves=12)
+
+
+def _json_text(value) -> str:
+    """JSON text in which the sampled strings 'NaN', '1e999', … appear bare as well as quoted."""
+    text = json.dumps(value, ensure_ascii=False)
+    for literal in ("NaN", "Infinity", "1e999", "1E+400", "12e-400"):
+        text = text.replace(f'"{literal}"', literal, 1)
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON)
+def test_load_record_reads_what_the_keeping_json_decoder_reads(value):
+    text = _json_text(value)
+    try:
+        expected = json.loads(text, parse_constant=str, parse_int=records._parse_int, parse_float=records._parse_float)
+    except ValueError as exc:
+        with pytest.raises(ValueError):
+            load_record(text)
+        return
+    assert load_record(text) == expected and repr(load_record(text)) == repr(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=st.dictionaries(st.sampled_from("abcn0"), _JSON, max_size=4),
+       paths=st.lists(st.lists(st.sampled_from("abcn0"), min_size=1, max_size=3), min_size=1, max_size=5))
+def test_field_values_are_dig_then_scalar_without_the_nulls(record, paths):
+    source = SimpleNamespace(fields={f"f{i}": tuple(path) for i, path in enumerate(paths)})
+    expected = {alias: records._scalar(dig(record, path)) for alias, path in source.fields.items()}
+    assert field_values(source, record) == {k: v for k, v in expected.items() if v is not None}

@@ -39,3 +39,33 @@ def test_a_value_pymysql_refuses_is_refused_the_same_way(connection):
     for cursor in (BatchCursor(connection), pymysql.cursors.Cursor(connection)):
         with pytest.raises(Exception, match="can not be used with MySQL"):
             cursor._mogrify("(%s)", (float("inf"),))
+
+
+class Recording:
+    """A cursor that keeps the statements it would send (and sends none)."""
+
+    def _query(self, query):
+        self.sent.append(bytes(query))
+        return 1
+
+
+class RecordingBatchCursor(Recording, BatchCursor):
+    pass
+
+
+class RecordingCursor(Recording, pymysql.cursors.Cursor):
+    pass
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(width=st.integers(1, 5), data=st.data(), limit=st.sampled_from([40, 120, 1024000]))
+def test_a_multi_row_insert_is_cut_into_the_same_statements_as_pymysql_cuts_it(connection, width, data, limit):
+    rows = data.draw(st.lists(st.tuples(*[VALUES] * width), min_size=1, max_size=12))
+    query = f"INSERT INTO t ({', '.join(f'c{i}' for i in range(width))}) VALUES ({', '.join(['%s'] * width)})"
+    sent = []
+    for kind in (RecordingBatchCursor, RecordingCursor):
+        cursor = kind(connection)
+        cursor.sent, cursor.max_stmt_length = [], limit
+        assert cursor.executemany(query, rows) == len(cursor.sent)
+        sent.append(cursor.sent)
+    assert sent[0] == sent[1]

@@ -285,7 +285,8 @@ class CorrelateSessions(FollowsTemplate, _PickledState, KeyedBroadcastProcessFun
 
 class WriteBatches(KeyedProcessFunction):
     """Buffers sink records in keyed ListState and writes them in batches: on size, on a short processing-time
-    timer, and (bounded runs) at the end of input through an event-time timer at the final watermark.
+    timer, and (bounded runs) at the end of input through an event-time timer at the final watermark; in the JVM
+    design also on each end-of-batch record, since the batch was made before assembly (RevisionBatches.java).
 
     The buffer is Flink state, so a checkpoint taken while records wait here carries them: after a restore the
     restored timers write them. A batch written after the checkpoint is written again on replay, and the sink's
@@ -312,8 +313,11 @@ class WriteBatches(KeyedProcessFunction):
         self.profile.start()
 
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterable:
-        self.buffer.add(value)  # a sink record, or its pickled bytes (SINK_BYTES): both are kept as they came
         partition = self.partition(value)
+        if isinstance(value, (bytes, bytearray)) and len(value) == END_OF_BATCH_BYTES:  # its batch is complete: write
+            self.flush(partition)
+            return []
+        self.buffer.add(value)  # a sink record, or its pickled bytes (SINK_BYTES): both are kept as they came
         count = self.pending.get(partition, 0) + 1
         if count >= self.flush_rows:
             self.flush(partition)
@@ -372,6 +376,15 @@ def sink_record(item: Any, partition: SinkPartition | None = None) -> bytes:
     object, computes the partition; the key selector then reads two bytes instead of unpickling the record."""
     number = partition.of(item) if partition is not None and partition.partitions > 1 else 0
     return number.to_bytes(2, "big") + pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+END_OF_BATCH_BYTES = 2  # a sink record of its partition alone: the batch before it is complete (RevisionBatches.java)
+
+
+def end_of_batch(partition: int) -> bytes:
+    """What tells WriteBatches to write its partition's batch now: the batch was made (and its revisions folded) in
+    Java before assembly, so waiting for the sink's own timer would only add latency."""
+    return partition.to_bytes(END_OF_BATCH_BYTES, "big")
 
 
 def sink_item(value: Any) -> Any:

@@ -14,7 +14,8 @@ timeout, so sessions were written open by the timeout and closed only by the nex
 
 A source whose strftime pattern SQL cannot express gets its own ParseLine and a Python timestamp assigner.
 With `engine="jvm"` the two keyed stages are Java (jobs/sessionize/jvm: RouteFunction, SessionFunction, keyed in
-Java), ParseRows hands them rows, and AssembleRevisions (Python, once per revision) builds the documents.
+Java), ParseRows hands them rows, RevisionBatches (Java) makes the sink's batches and keeps each session's newest
+revision of a batch, and AssembleRevisions (Python, once per kept revision) builds the documents.
 """
 import json
 import os
@@ -135,8 +136,23 @@ def correlate_in_jvm(env: StreamExecutionEnvironment, events: DataStream, update
     compiled = compile_template(config.template, config.version)
     specs = update_stream.map(spec_update, output_type=SPEC_ROW).name("rules-updates")
     wiring = get_gateway().jvm.luna.sessionize.Wiring
-    rows = DataStream(wiring.correlate(events._j_data_stream, specs._j_data_stream, rules_spec(compiled), not config.hold_watermark))
+    revisions = wiring.correlate(events._j_data_stream, specs._j_data_stream, rules_spec(compiled), not config.hold_watermark)
+    # the sink's batches are made here, before assembly: a revision the sink would fold is never assembled
+    rows_per_batch, interval_ms = batching(config)
+    rows = DataStream(wiring.batches(revisions, config.parallelism, rows_per_batch, interval_ms, config.bounded))
     return rows.connect(updates).process(AssembleRevisions(config.template, config.version, SinkPartition(config.parallelism)), output_type=SINK_BYTES).name("assemble-revisions")
+
+
+BACKFILL_BATCH_ROWS, BACKFILL_BATCH_MS = 5000, 5000
+
+
+def batching(config: JobConfig) -> tuple[int, int]:
+    """RevisionBatches' size and interval: the sink's flush settings, or for a backfill (nobody waits for its rows)
+    at least 5000 rows and 5 s, so that more of a session's revisions fold into one: at 1 M events a 500 ms batch
+    held ≈ 250 rows and 1.67 revisions a session were written (1.0 at 20k orders, where batches fill up)."""
+    if not config.bounded:
+        return config.flush_rows, config.flush_interval_ms
+    return max(config.flush_rows, BACKFILL_BATCH_ROWS), max(config.flush_interval_ms, BACKFILL_BATCH_MS)
 
 
 def source_options(config: JobConfig, source: dict) -> dict[str, str]:

@@ -13,7 +13,7 @@ from pyflink.common.typeinfo import Types
 from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import BroadcastProcessFunction, RuntimeContext
 
-from ..functions import OWNER, REJECTED, FollowsTemplate, ParseLine, SinkPartition, sink_record
+from ..functions import OWNER, REJECTED, FollowsTemplate, ParseLine, SinkPartition, end_of_batch, sink_record
 from ..logic.errors import job_error
 from ..logic.records import Event, Rejection
 from ..logic.template import TemplateError, compile_template
@@ -78,7 +78,9 @@ class AssembleRevisions(FollowsTemplate, BroadcastProcessFunction):
         log.info("assembly: %d events rebuilt, %d reused", self.payloads.misses, self.payloads.hits)
 
     def process_element(self, value: Row, ctx: Any) -> Iterable:
-        """Each output pickled here, once (SINK_BYTES)."""
+        """Each output pickled here, once (SINK_BYTES); the end of a batch (RevisionBatches) passes as END_OF_BATCH."""
+        if value[0] == "F":
+            return [end_of_batch(int(value[2]))]
         return [sink_record(item, self.partition) for item in self.outputs(value, ctx)]
 
     def outputs(self, value: Row, ctx: Any) -> list:

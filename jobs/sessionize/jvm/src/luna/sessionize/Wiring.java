@@ -51,6 +51,13 @@ public final class Wiring {
                 Types.ROW(Types.INT, Types.PRIMITIVE_ARRAY(Types.BYTE))).name("sink partition (JVM)");
     }
 
+    /** The session stage's rows in sink batches, each session's newest revision only (see RevisionBatches). */
+    public static SingleOutputStreamOperator<Row> batches(DataStream<Row> rows, int partitions, int flushRows, long intervalMs,
+                                                          boolean bounded) {
+        return rows.keyBy(row -> RevisionBatches.partition(row, partitions), Types.INT)
+                .process(new RevisionBatches(flushRows, intervalMs, bounded), Wire.OUT).name("fold revisions (JVM)");
+    }
+
     /** `updates`: published versions as rows (version INT, rules spec STRING), broadcast to both stages. */
     public static DataStream<Row> correlate(DataStream<Row> parsed, DataStream<Row> updates, String spec, boolean timeouts) {
         BroadcastStream<Row> rules = updates.broadcast(FollowRules.SPECS);
