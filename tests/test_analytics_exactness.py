@@ -211,19 +211,19 @@ def assert_sources_agree(template) -> None:
     rollups = macro.run(MacroQuery(**base, measures=additive, source="rollups"))
     facts = macro.run(MacroQuery(**base, measures=additive, source="facts"))
     assert (rollups.source, facts.source) == ("rollups", "facts")
-    assert rollups.rows == facts.rows and len(rollups.rows) > 10
+    assert rollups.points() == facts.points() and len(rollups.points()) > 10
     fields = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="fields"))
-    assert fields.source == "fields" and fields.rows == [r[:4] for r in facts.rows]
+    assert fields.source == "fields" and fields.points() == [r[:4] for r in facts.points()]
     hours = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="rollups"))
-    assert "by start hour" in hours.reason and hours.rows == fields.rows
+    assert "by start hour" in hours.reason and hours.points() == fields.points()
     assert rollups.provisional == facts.provisional == hours.provisional == fields.provisional  # from each one's own rows
     late = dict(base, since_ms=base["since_ms"] + 5 * HOUR, until_ms=base["until_ms"] - 7 * HOUR)  # not day-aligned
     hours, fields = (macro.run(MacroQuery(**late, measures=[{"kind": "sessions"}], source=s)) for s in ("rollups", "fields"))
-    assert "by start hour" in hours.reason and hours.rows == fields.rows and len(hours.rows) > 5
+    assert "by start hour" in hours.reason and hours.points() == fields.points() and len(hours.points()) > 5
     assert hours.provisional == fields.provisional
     daily = dict(base, dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "conclusion"}, {"kind": "field", "field": "channel"}])
     days, facts = (macro.run(MacroQuery(**daily, measures=additive, source=s)) for s in ("rollups", "facts"))
-    assert "without status/severity" in days.reason and days.rows == facts.rows and len(days.rows) > 5
+    assert "without status/severity" in days.reason and days.points() == facts.points() and len(days.points()) > 5
 
 
 def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_nothing(demo_template, analytics_db):
