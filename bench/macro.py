@@ -60,7 +60,7 @@ def upkeep_cost(template_id: int, until_ms: int, sessions: int = 20_000, batch: 
     print(f"rollup + fact upkeep alone: {2 * sessions / seconds:,.0f} session revisions/s ({1000 * seconds / (2 * sessions):.2f} ms "
           f"each, {1000 * cpu / (2 * sessions):.2f} ms client CPU); rollup rows written per revision "
           f"{stats.rows_written / stats.sessions:.2f} combined vs {stats.rows_uncombined / stats.sessions:.2f} (batches of {batch})")
-    for table in ("analytics_rollup", "analytics_rollup_hours", "analytics_rollup_span", "analytics_session_contribution",
+    for table in ("analytics_rollup", "analytics_rollup_hours", "analytics_rollup_days", "analytics_rollup_span", "analytics_session_contribution",
                   "analytics_session_fact"):
         cur.execute(f"DELETE FROM {table} WHERE template_id = %s", [template_id])
     conn.commit()

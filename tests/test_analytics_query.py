@@ -147,7 +147,7 @@ def test_an_unknown_template_is_a_query_error(demo_template, analytics_db):
 
 
 def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_dimension(demo_document, demo_template, analytics_db):
-    from analytics.models import Rollup, RollupHours
+    from analytics.models import Rollup, RollupDays, RollupHours
     from sessions.services.templates import save_template_version
 
     for dimensions in (["channel"], ["channel", "region"]):  # the template's dimensions changed in between
@@ -157,6 +157,7 @@ def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_di
                               dim_names=names, d1="card", sessions=sessions)
         RollupHours.objects.create(template=demo_template, day_ms=SINCE, conclusion="abandoned", dim_names=names, d1="card",
                                    sessions=sessions)
+        RollupDays.objects.create(template=demo_template, day_ms=SINCE, dim_names=names, d1="card", sessions=sessions)
     for by_status in ([], [{"kind": "status"}]):  # the day rows with and without status
         result = macro.run(query(source="rollups", dimensions=[{"kind": "conclusion"}, *by_status]))
         assert result.points() == [["abandoned", *(["closed"] if by_status else []), 5]]
@@ -194,11 +195,11 @@ def test_the_open_sessions_of_an_answer_are_counted_from_its_own_rows_in_the_sam
 
 
 def test_a_percentile_from_the_rollups_sums_only_the_buckets_of_the_templates_span(demo_template, analytics_db):
-    from analytics.models import RollupHours, RollupSpan
+    from analytics.models import RollupDays, RollupSpan
 
-    for day, buckets in ((SINCE, {"h30": 5, "h31": 14}), (SINCE + DAY, {"h33": 20})):
-        RollupHours.objects.create(template=demo_template, day_ms=day, conclusion="delivered", dim_names="channel,region", d1="card",
-                                   sessions=sum(buckets.values()), **buckets)
+    for day, buckets in ((SINCE, {"h30": 5, "h31": 14}), (SINCE + DAY, {"h33": 20})):  # read without conclusion
+        RollupDays.objects.create(template=demo_template, day_ms=day, dim_names="channel,region", d1="card",
+                                  sessions=sum(buckets.values()), **buckets)
     spec = dict(source="rollups", dimensions=[{"kind": "time", "granularity": "day"}],
                 measures=[{"kind": "sessions"}, {"kind": "percentile", "field": "duration", "p": 95}])
     everything = macro.run(query(**spec))

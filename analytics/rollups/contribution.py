@@ -15,6 +15,8 @@ MINUTE_MS, HOUR_MS, DAY_MS = 60_000, 3_600_000, 86_400_000
 GRAINS: dict[str, int] = {"m": MINUTE_MS, "h": HOUR_MS, "d": DAY_MS}
 HOURS = "x"  # the day tier without status/severity (table analytics_rollup_hours): per UTC day, conclusion and
 # dimension values, every measure of the rollups plus `hours`, the session's start hour of the day (0..23)
+DAYS = "y"  # the same per UTC day and dimension values without the conclusion (table analytics_rollup_days)
+DAY_TIERS = (HOURS, DAYS)
 HOUR_COLUMNS = tuple(f"s{hour:02d}" for hour in range(24))  # its columns, one count per UTC hour of the day
 MAX_DIM_VALUE = 100
 MAX_SLOTS = 3  # dimension columns d1..d3 of the rollup table
@@ -105,7 +107,7 @@ def _merge(into: dict[int, int], other: dict[int, int]) -> None:
 @dataclass
 class Delta:
     """Additive change to one rollup row (`hours`: start hours of the day, and `open_sessions`: sessions counted
-    while open, the HOURS tier only: its rows have no status column, and a query reading them counts what is still
+    while open, the day tiers only: their rows have no status column, and a query reading them counts what is still
     provisional from the same rows)."""
 
     sessions: int = 0
@@ -134,8 +136,8 @@ class Delta:
 
 
 def contribution(facts: SessionFacts, sign: int = 1) -> list[tuple[RowKey, Delta]]:
-    """The rows a session counts in (one per grain, and one day row without status/severity that also counts its start
-    hour) and what it adds to each (`sign` −1 retracts)."""
+    """The rows a session counts in (one per grain, and two day rows without status/severity — with and without the
+    conclusion — that also count its start hour) and what it adds to each (`sign` −1 retracts)."""
     names, values = slot_values(facts.dims)
     delta = Delta(sign, sign * facts.duration_ms, sign * facts.completeness_e4, {bucket_of(facts.duration_ms): sign})
     day = facts.start_ms - facts.start_ms % DAY_MS
@@ -143,9 +145,10 @@ def contribution(facts: SessionFacts, sign: int = 1) -> list[tuple[RowKey, Delta
         *((RowKey(grain, facts.start_ms - facts.start_ms % size, facts.status, facts.conclusion, facts.severity, names, values),
            Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram)))
           for grain, size in GRAINS.items()),
-        (RowKey(HOURS, day, "", facts.conclusion, "", names, values),
-         Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram), {(facts.start_ms - day) // HOUR_MS: sign},
-               sign if facts.status == "open" else 0)),
+        *((RowKey(tier, day, "", conclusion, "", names, values),
+           Delta(delta.sessions, delta.duration_sum, delta.completeness_e4, dict(delta.histogram),
+                 {(facts.start_ms - day) // HOUR_MS: sign}, sign if facts.status == "open" else 0))
+          for tier, conclusion in ((HOURS, facts.conclusion), (DAYS, ""))),
     ]
 
 
