@@ -30,13 +30,17 @@ def test_facts_take_the_configured_dimensions_and_the_primary_conclusions_severi
 def test_a_session_counts_once_per_grain_in_its_utc_buckets():
     rows = contribution(facts_of(document(), ["channel"]))
     assert [(k.grain, k.bucket_ms) for k, _ in rows] == [("m", T0 + 60_000), ("h", T0), ("d", T0 - 8 * 3_600_000),
-                                                          (HOURS, T0 - 8 * 3_600_000), (DAYS, T0 - 8 * 3_600_000)]
+                                                          (HOURS, T0 - 8 * 3_600_000)]
     assert all(d.sessions == 1 and d.duration_sum == 40_000 and sum(d.histogram.values()) == 1 for _, d in rows)
     day_key, day = rows[3]  # the day row without status or severity also counts the start hour of the day
     assert (day_key.status, day_key.severity, day_key.conclusion) == ("", "", "lost_order")
     assert day.hours == {8: 1} and not any(d.hours for _, d in rows[:3])
-    total_key, total = rows[4]  # … and so does the one without the conclusion either
-    assert (total_key.conclusion, total_key.values, total.hours, total.open_sessions) == ("", day_key.values, {8: 1}, day.open_sessions)
+    batch = DeltaBatch()  # … and so does the one without the conclusion either, derived by the batch
+    batch.move(None, facts_of(document(), ["channel"]))
+    batch.move(None, facts_of(document(conclusion="delivered"), ["channel"]))
+    [(total_key, total)] = [(k, d) for k, d in batch.nonzero() if k.grain == DAYS]
+    assert (total_key.bucket_ms, total_key.conclusion, total_key.values) == (T0 - 8 * 3_600_000, "", day_key.values)
+    assert (total.sessions, total.hours, total.duration_sum, total.histogram) == (2, {8: 2}, 80_000, {k: 2 * v for k, v in day.histogram.items()})
 
 
 def test_a_retraction_and_an_addition_on_the_same_row_write_nothing():
