@@ -12,7 +12,7 @@ TIDB_SESSION = "SET SESSION tidb_isolation_read_engines = 'tiflash,tidb', SESSIO
 # 16 MB default spills it to an on-disk temporary table (measured at 1 M sessions: 21.6 s → see docs/BENCHMARKS.md).
 MYSQL_SESSION = "SET SESSION tmp_table_size = 268435456, SESSION max_heap_table_size = 268435456"
 TIFLASH_TABLES = ("luna_session", "luna_session_field", "luna_session_conclusion", "luna_session_node", "analytics_rollup",
-                  "analytics_session_fact", "analytics_rollup_hours")
+                  "analytics_session_fact", "analytics_rollup_hours", "analytics_rollup_days")
 FIRST_TIFLASH_TABLES = TIFLASH_TABLES[:5]  # migration 0001's; 0002 adds the fact table
 ALIAS = "analytics"
 
@@ -61,6 +61,21 @@ def add_hours_tiflash_replica(apps, schema_editor) -> None:
     """Migration 0004: the columnar replica of the day rows without status/severity (TiDB only)."""
     for statement in tiflash_statements(schema_editor.connection, tables=("analytics_rollup_hours",)):
         schema_editor.execute(statement)
+
+
+def add_days_tiflash_replica(apps, schema_editor) -> None:
+    """Migration 0006: the columnar replica of the day rows without conclusion (TiDB only)."""
+    for statement in tiflash_statements(schema_editor.connection, tables=("analytics_rollup_days",)):
+        schema_editor.execute(statement)
+
+
+def fill_rollup_days(apps, schema_editor) -> None:
+    """Migration 0006: day rows without conclusion for what the rollups held before the tier, from the day rows with it."""
+    from .query.printers import dialect_of
+    from .rollups.sql import RollupSQL
+
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(RollupSQL(dialect_of(schema_editor.connection)).days_from_hours_rows())
 
 
 def fill_rollup_hours(apps, schema_editor) -> None:

@@ -8,6 +8,7 @@ Rows go to a template of their own (`bench-macro`) in a database of its own (the
 bench/macro_load.py for how they are loaded. Figures, not assertions; wall time per query, with the load average.
 """
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -59,7 +60,7 @@ def upkeep_cost(template_id: int, until_ms: int, sessions: int = 20_000, batch: 
     print(f"rollup + fact upkeep alone: {2 * sessions / seconds:,.0f} session revisions/s ({1000 * seconds / (2 * sessions):.2f} ms "
           f"each, {1000 * cpu / (2 * sessions):.2f} ms client CPU); rollup rows written per revision "
           f"{stats.rows_written / stats.sessions:.2f} combined vs {stats.rows_uncombined / stats.sessions:.2f} (batches of {batch})")
-    for table in ("analytics_rollup", "analytics_rollup_hours", "analytics_rollup_span", "analytics_session_contribution",
+    for table in ("analytics_rollup", "analytics_rollup_hours", "analytics_rollup_days", "analytics_rollup_span", "analytics_session_contribution",
                   "analytics_session_fact"):
         cur.execute(f"DELETE FROM {table} WHERE template_id = %s", [template_id])
     conn.commit()
@@ -84,6 +85,24 @@ def figure_cost(query, result, repeat: int = 3) -> str:
         walls.append(1000 * (time.perf_counter() - wall))
         cpus.append(1000 * (time.process_time() - cpu))
     return f"{'  figure + JSON':51} {'':>7} {statistics.median(walls):>9.1f} {max(walls):>9.1f} {statistics.median(cpus):>14.1f}"
+
+
+class Collections:
+    """Cyclic-GC collections per generation while counting (gc.callbacks). The bench freezes what start-up and the
+    warm-up made (`gc.freeze()`, as the gunicorn config does in each worker after loading the app), so a full
+    collection no longer walks Django's ~128k objects (~60 ms here); this says how many still ran in the timed runs."""
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0]
+        gc.callbacks.append(self._seen)
+
+    def _seen(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.counts[info["generation"]] += 1
+
+    def take(self) -> str:
+        counts, self.counts = self.counts, [0, 0, 0]
+        return f"gc {'/'.join(map(str, counts))}, load {os.getloadavg()[0]:.1f}"
 
 
 def timed(run, repeat: int) -> tuple[float, float, object]:
@@ -126,6 +145,7 @@ def main() -> None:
 
     django.setup()
     from django.db import connections
+    from django.db.models import Sum
 
     from analytics.models import RollupHours
     from analytics.query.spec import MacroQuery
@@ -153,23 +173,29 @@ def main() -> None:
         return upkeep_cost(template.pk, until)
     since = until - args.days * DAY
     base = dict(template="bench-macro", since_ms=since, until_ms=until)
-    print(f"\n{connections['analytics'].display_name}, {args.sessions:,} sessions over {args.days} days; "
-          f"load average before: {os.getloadavg()[0]:.1f}")
+    loaded = f"{RollupHours.objects.filter(template=template).aggregate(n=Sum('sessions'))['n'] or 0:,} sessions loaded"
+    print(f"\n{connections['analytics'].display_name} ({connections['analytics'].settings_dict['NAME']}), {loaded}, "
+          f"{args.days} days; load average before: {os.getloadavg()[0]:.1f}")
     print(HEADER if args.breakdown else f"{'query':42} {'source':8} {'rows':>7} {'p50 ms':>9} {'p95 ms':>9} {'client CPU ms':>14}")
     tidb = offline_connections()["tidb"]
+    collections = Collections()
     sources = [s for s in (("rollups", args.repeat), ("facts", args.facts_repeat)) if args.only in (None, s[0])]
     for name, spec in QUERIES.items():
         for source, repeat in sources:
             query = MacroQuery(**base, **spec, source=source)
             macro.run(query)  # warm: the first read of a table after the load comes from disk
+            gc.freeze()  # what start-up and the warm-up made is never collected, as in a gunicorn worker
+            collections.take()
             if args.breakdown:
                 compiled = macro.prepare(query)[2]
                 print_breakdown(name, source, breakdown(lambda: macro.run(query), compiled, connections["analytics"], repeat))
+                print(f"  {collections.take()} (collections per generation during the timed runs; load average)")
                 continue
             cpu = time.process_time()
             p50, p95, result = timed(lambda: macro.run(query), repeat)
             cpu_ms = 1000 * (time.process_time() - cpu) / repeat
-            print(f"{name:42} {source:8} {len(result.rows):>7} {p50:>9.1f} {p95:>9.1f} {cpu_ms:>14.1f}   ({result.reason})")
+            print(f"{name:42} {source:8} {result.size:>7} {p50:>9.1f} {p95:>9.1f} {cpu_ms:>14.1f}   ({result.reason}; "
+                  f"{collections.take()})")
             if args.figures:
                 print(figure_cost(query, result))
         for source, _ in [] if args.breakdown else sources:

@@ -49,7 +49,7 @@ def breakdown(run: Callable[[], Any], compiled: Any, connection: Any, repeat: in
         total_cpu.append(1000 * (time.process_time() - cpu))
     return {"server": percentiles(server), "fetch": percentiles(fetch), "fetch_cpu": statistics.median(fetch_cpu),
             "total": percentiles(total), "total_cpu": statistics.median(total_cpu), "reads": reads,
-            "wire_rows": len(rows), "rows": len(result.rows), "reason": result.reason}
+            "wire_rows": len(rows), "rows": result.size, "reason": result.reason}
 
 
 def print_breakdown(name: str, source: str, figures: dict[str, Any]) -> None:

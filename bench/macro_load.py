@@ -123,8 +123,9 @@ def load(database_url: str, template_id: int, count: int, days: int, until_ms: i
 
 
 def fill_hours(cur: Any, template_id: int) -> None:
-    """The hours-of-day rollups from the hour rows (migration 0004's statement, with the open sessions) and the
-    histogram span (migration 0005's); their total must equal the day rows'."""
+    """The hours-of-day rollups from the hour rows (migration 0004's statement, with the open sessions), the
+    histogram span (migration 0005's) and the day rows without conclusion (0006's); their total must equal the day
+    rows'."""
     from analytics.rollups import span
     from analytics.rollups.sql import RollupSQL
 
@@ -136,8 +137,11 @@ def fill_hours(cur: Any, template_id: int) -> None:
     rows, sessions = cur.fetchone()
     cur.execute("SELECT SUM(sessions) FROM analytics_rollup WHERE template_id = %s AND grain = 'd'", [template_id])
     assert sessions == cur.fetchone()[0], "the hours-of-day rows hold every session of the day rows"
-    cur.execute("ANALYZE TABLE analytics_rollup_hours")
-    cur.fetchall()
+    cur.execute("DELETE FROM analytics_rollup_days WHERE template_id = %s", [template_id])
+    cur.execute(RollupSQL("mysql").days_from_hours_rows(template=True), [template_id])  # migration 0006's statement
+    for table in ("analytics_rollup_hours", "analytics_rollup_days"):
+        cur.execute(f"ANALYZE TABLE {table}")
+        cur.fetchall()
     print(f"hours-of-day rollups from the hour rows: {rows:,} rows, {int(sessions):,} sessions, {time.perf_counter() - started:.1f} s")
 
 

@@ -34,9 +34,11 @@ def test_a_viewer_runs_a_macro_query_answered_from_the_rollups(viewer_client, ro
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["source"] == "rollups" and body["grain"] == "d"
-    assert dict(body["rows"]) == {"abandoned": 3, "delivered": 1, "duplicate_delivery": 1, "lost_order": 1}
+    assert (body["x"], body["key"]) == ("conclusion", []) and len(body["series"]) == 1  # columnar: one series, no key
+    series = body["series"][0]
+    assert dict(zip(series["x"], series["values"][0])) == {"abandoned": 3, "delivered": 1, "duplicate_delivery": 1, "lost_order": 1}
     facts = post_query(viewer_client, {**QUERY, "source": "facts"}).json()
-    assert facts["source"] == "facts" and dict(facts["rows"]) == dict(body["rows"])
+    assert facts["source"] == "facts" and facts["series"] == body["series"]
 
 
 def test_rollups_and_facts_agree_on_a_field_breakdown_with_a_field_filter(viewer_client, rollups):
@@ -44,7 +46,10 @@ def test_rollups_and_facts_agree_on_a_field_breakdown_with_a_field_filter(viewer
             "filters": [{"kind": "field", "field": "region", "values": ["eu", "us"]}]}
     from_rollups, from_facts = post_query(viewer_client, body).json(), post_query(viewer_client, {**body, "source": "facts"}).json()
     assert from_rollups["source"] == "rollups"
-    assert from_rollups["rows"] == from_facts["rows"] == [["alipay", "delivered", 1], ["alipay", "lost_order", 1], ["card", "abandoned", 1]]
+    assert from_rollups["key"] == ["conclusion"] and from_rollups["x"] == "channel"
+    assert from_rollups["series"] == from_facts["series"] == [{"key": ["abandoned"], "x": ["card"], "values": [[1]]},
+                                                              {"key": ["delivered"], "x": ["alipay"], "values": [[1]]},
+                                                              {"key": ["lost_order"], "x": ["alipay"], "values": [[1]]}]
 
 
 def test_bad_queries_get_a_400_with_the_reason(viewer_client, demo_template, analytics_db):

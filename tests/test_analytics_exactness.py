@@ -12,7 +12,7 @@ import pytest
 from django.db.models import Sum
 
 from analytics.facts.row import dim_key, fact_slots
-from analytics.models import Rollup, RollupHours, RollupSpan, SessionContribution, SessionFact
+from analytics.models import Rollup, RollupDays, RollupHours, RollupSpan, SessionContribution, SessionFact
 from analytics.rollups.contribution import DAY_MS, HOUR_COLUMNS
 from analytics.rollups.histogram import COLUMNS as HISTOGRAM_COLUMNS, bucket_of
 from analytics.rollups.upkeep import RollupUpkeep
@@ -150,6 +150,20 @@ def from_day_rows(template_id: int) -> dict:
     return groups
 
 
+def assert_days_total_the_day_rows(template_id: int) -> None:
+    """The day rows without conclusion equal the day rows with it summed over conclusions, every column (those are
+    checked against the final sessions): zero rows left out on both sides."""
+    columns = ("sessions", "duration_sum", "completeness_e4", "open_sessions", *HISTOGRAM_COLUMNS, *HOUR_COLUMNS)
+    summed: dict = defaultdict(lambda: [0] * len(columns))
+    for r in RollupHours.objects.filter(template_id=template_id):
+        into = summed[(r.day_ms, r.dim_names, r.d1, r.d2, r.d3)]
+        for i, column in enumerate(columns):
+            into[i] += getattr(r, column)
+    held = {(r.day_ms, r.dim_names, r.d1, r.d2, r.d3): [getattr(r, c) for c in columns]
+            for r in RollupDays.objects.filter(template_id=template_id)}
+    assert {k: v for k, v in held.items() if any(v)} == {k: v for k, v in summed.items() if any(v)} and held
+
+
 def assert_open_sessions_and_span(template_id: int, some_open: bool = False) -> None:
     """The day rows' open sessions equal a count over the final open sessions; the span covers every bucket held."""
     values = dimension_values(template_id)
@@ -211,19 +225,26 @@ def assert_sources_agree(template) -> None:
     rollups = macro.run(MacroQuery(**base, measures=additive, source="rollups"))
     facts = macro.run(MacroQuery(**base, measures=additive, source="facts"))
     assert (rollups.source, facts.source) == ("rollups", "facts")
-    assert rollups.rows == facts.rows and len(rollups.rows) > 10
+    assert rollups.points() == facts.points() and len(rollups.points()) > 10
     fields = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="fields"))
-    assert fields.source == "fields" and fields.rows == [r[:4] for r in facts.rows]
+    assert fields.source == "fields" and fields.points() == [r[:4] for r in facts.points()]
     hours = macro.run(MacroQuery(**base, measures=[{"kind": "sessions"}], source="rollups"))
-    assert "by start hour" in hours.reason and hours.rows == fields.rows
+    assert "by start hour" in hours.reason and hours.points() == fields.points()
     assert rollups.provisional == facts.provisional == hours.provisional == fields.provisional  # from each one's own rows
     late = dict(base, since_ms=base["since_ms"] + 5 * HOUR, until_ms=base["until_ms"] - 7 * HOUR)  # not day-aligned
     hours, fields = (macro.run(MacroQuery(**late, measures=[{"kind": "sessions"}], source=s)) for s in ("rollups", "fields"))
-    assert "by start hour" in hours.reason and hours.rows == fields.rows and len(hours.rows) > 5
+    assert "by start hour" in hours.reason and hours.points() == fields.points() and len(hours.points()) > 5
     assert hours.provisional == fields.provisional
     daily = dict(base, dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "conclusion"}, {"kind": "field", "field": "channel"}])
     days, facts = (macro.run(MacroQuery(**daily, measures=additive, source=s)) for s in ("rollups", "facts"))
-    assert "without status/severity" in days.reason and days.rows == facts.rows and len(days.rows) > 5
+    assert "without status/severity" in days.reason and days.points() == facts.points() and len(days.points()) > 5
+    by_channel = dict(base, dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "field", "field": "channel"}])
+    totals, facts = (macro.run(MacroQuery(**by_channel, measures=additive[:2] + additive[3:], source=s)) for s in ("rollups", "facts"))
+    assert "without conclusion" in totals.reason and totals.series == facts.series and totals.size > 2
+    hourly = dict(base, dimensions=[{"kind": "time", "granularity": "hour"}, {"kind": "field", "field": "channel"}])
+    totals, fields = (macro.run(MacroQuery(**hourly, measures=[{"kind": "sessions"}], source=s)) for s in ("rollups", "fields"))
+    assert "without conclusion" in totals.reason and totals.series == fields.series and totals.size > 5
+    assert totals.provisional == fields.provisional
 
 
 def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_nothing(demo_template, analytics_db):
@@ -236,6 +257,7 @@ def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_n
         assert from_rollups(demo_template.pk, grain) == expected, grain
     assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
     assert from_day_rows(demo_template.pk) == without_status(expected)
+    assert_days_total_the_day_rows(demo_template.pk)
     assert_open_sessions_and_span(demo_template.pk)
     assert_facts_mirror_the_sessions(demo_template.pk)
     stats = writer.rollups.stats
@@ -258,6 +280,7 @@ def test_rollups_equal_a_group_by_over_the_final_sessions_and_a_replay_changes_n
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
     assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
     assert from_day_rows(demo_template.pk) == without_status(from_sessions(demo_template.pk))
+    assert_days_total_the_day_rows(demo_template.pk)
     assert_open_sessions_and_span(demo_template.pk)
     assert_facts_mirror_the_sessions(demo_template.pk)
     assert_sources_agree(demo_template)
@@ -281,7 +304,9 @@ def test_provisional_sessions_enter_the_rollups_once_settled(demo_template):
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
     assert hourly_from_hours_rows(demo_template.pk) == hourly_from_sessions(demo_template.pk)
     assert_open_sessions_and_span(demo_template.pk, some_open=True)  # settled open sessions: counted as open
+    assert_days_total_the_day_rows(demo_template.pk)
     write_all(demo_template.pk, items, batch=4, settle_ms=HOUR)  # the rest: every session ends final
     assert from_rollups(demo_template.pk) == from_sessions(demo_template.pk)
     assert_open_sessions_and_span(demo_template.pk)  # … and retracted from the open count once closed
+    assert_days_total_the_day_rows(demo_template.pk)
     assert_facts_mirror_the_sessions(demo_template.pk)

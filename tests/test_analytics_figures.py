@@ -24,3 +24,12 @@ def test_search_links_equal_urlencode_of_the_points_filters():
         url = links.url(point)
         assert url == f"{reverse('sessions:search')}?{urlencode(expected)}"
         assert dict(parse_qsl(url.split("?", 1)[1])) == expected
+
+
+def test_a_series_links_equal_its_points_links():
+    query = MacroQuery(template="t", since_ms=SINCE, until_ms=SINCE + 3 * DAY, measures=[{"kind": "sessions"}],
+                       dimensions=[{"kind": "time", "granularity": "day"}, {"kind": "conclusion"}, {"kind": "field", "field": "channel"}])
+    links = SearchLinks(query, bucketing("day", "UTC", query.since_ms, query.until_ms))
+    fixed, xs = {"conclusion": "lost_order", "channel": None}, [SINCE, SINCE + DAY]
+    assert links.urls(fixed, "time", xs) == [links.url({**fixed, "time": x}) for x in xs]
+    assert links.urls({"status": "open"}, "channel", ["card", None]) == [links.url({"status": "open", "channel": c}) for c in ("card", None)]

@@ -112,7 +112,7 @@ def test_facts_answer_sessions_share_and_percentiles_per_conclusion(demo_session
         {"kind": "sessions"}, {"kind": "percentile", "field": "duration", "p": 50}, {"kind": "share", "conclusion": "abandoned"},
         {"kind": "completeness"}]))
     assert result.source == source
-    rows = {row[0]: row[1:] for row in result.rows}
+    rows = {row[0]: row[1:] for row in result.points()}
     assert rows["abandoned"][0] == 3 and rows["abandoned"][2] == 1.0
     count, p50, share, completeness = rows["lost_order"]
     assert (count, share, completeness) == (1, 0.0, 0.5)
@@ -125,20 +125,20 @@ def test_the_fact_table_filters_by_node_reached_as_the_key_value_rows_do(demo_se
     reached = macro.run(query(filters=[{"kind": "node", "values": ["delivery"]}], dimensions=[{"kind": "conclusion"}]))
     by_rows = macro.run(query(filters=[{"kind": "node", "values": ["delivery"]}], dimensions=[{"kind": "conclusion"}], source="fields"))
     assert reached.source == "facts" and by_rows.source == "fields"
-    assert reached.rows == by_rows.rows and sum(r[1] for r in reached.rows) == 2
+    assert reached.points() == by_rows.points() and sum(r[1] for r in reached.points()) == 2
 
 
 def test_facts_break_down_by_a_field_with_a_field_filter_and_by_node(demo_sessions, analytics_db):
     result = macro.run(query(dimensions=[{"kind": "field", "field": "channel"}, {"kind": "status"}],
                              filters=[{"kind": "field", "field": "region", "values": ["eu", "cn"]}],
                              measures=[{"kind": "sessions"}, {"kind": "avg", "field": "amount_value"}], source="facts"))
-    assert result.rows == [["alipay", "closed", 1, 6.5], ["alipay", "complete", 1, 6.0], ["wechat", "complete", 1, 30.0]]
+    assert result.points() == [["alipay", "closed", 1, 6.5], ["alipay", "complete", 1, 6.0], ["wechat", "complete", 1, 30.0]]
     funnel = macro.run(query(dimensions=[{"kind": "node"}]))
     assert funnel.source == "facts"
     for dimensions in ([{"kind": "node"}], [{"kind": "time", "granularity": "day"}, {"kind": "node"}, {"kind": "status"}]):
-        assert macro.run(query(dimensions=dimensions, source="facts")).rows == macro.run(query(dimensions=dimensions, source="fields")).rows
-    assert dict((r[0], r[1]) for r in funnel.rows)["order"] == 6
-    assert dict((r[0], r[1]) for r in funnel.rows)["delivery"] == 2
+        assert macro.run(query(dimensions=dimensions, source="facts")).points() == macro.run(query(dimensions=dimensions, source="fields")).points()
+    assert dict((r[0], r[1]) for r in funnel.points())["order"] == 6
+    assert dict((r[0], r[1]) for r in funnel.points())["delivery"] == 2
 
 
 def test_an_unknown_template_is_a_query_error(demo_template, analytics_db):
@@ -147,7 +147,7 @@ def test_an_unknown_template_is_a_query_error(demo_template, analytics_db):
 
 
 def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_dimension(demo_document, demo_template, analytics_db):
-    from analytics.models import Rollup, RollupHours
+    from analytics.models import Rollup, RollupDays, RollupHours
     from sessions.services.templates import save_template_version
 
     for dimensions in (["channel"], ["channel", "region"]):  # the template's dimensions changed in between
@@ -157,12 +157,13 @@ def test_rollup_rows_of_an_older_dimension_layout_still_count_without_a_field_di
                               dim_names=names, d1="card", sessions=sessions)
         RollupHours.objects.create(template=demo_template, day_ms=SINCE, conclusion="abandoned", dim_names=names, d1="card",
                                    sessions=sessions)
+        RollupDays.objects.create(template=demo_template, day_ms=SINCE, dim_names=names, d1="card", sessions=sessions)
     for by_status in ([], [{"kind": "status"}]):  # the day rows with and without status
         result = macro.run(query(source="rollups", dimensions=[{"kind": "conclusion"}, *by_status]))
-        assert result.rows == [["abandoned", *(["closed"] if by_status else []), 5]]
+        assert result.points() == [["abandoned", *(["closed"] if by_status else []), 5]]
         assert result.params[-2:] == ["channel", "channel,region"]
     by_channel = macro.run(query(source="rollups", dimensions=[{"kind": "field", "field": "channel"}]))
-    assert by_channel.rows == [["card", 3]]  # a field dimension reads the current layout only
+    assert by_channel.points() == [["card", 3]]  # a field dimension reads the current layout only
 
 
 def test_the_open_sessions_of_an_answer_are_counted_from_its_own_rows_in_the_same_query(demo_template, analytics_db):
@@ -184,55 +185,28 @@ def test_the_open_sessions_of_an_answer_are_counted_from_its_own_rows_in_the_sam
     for spec, reason in ((by_hour, "hour rows"), (sessions_by_hour, "by start hour"), ({"dimensions": [{"kind": "conclusion"}]}, "day rows")):
         with CaptureQueriesContext(connections["analytics"]) as captured:
             result = macro.run(query(source="rollups", **spec))
-        assert reason in result.reason and result.rows and result.provisional["open_sessions"] == 2
+        assert reason in result.reason and result.points() and result.provisional["open_sessions"] == 2
         assert len([q for q in captured.captured_queries if "analytics_rollup" in q["sql"]]) == 1  # the answer's own read
     only_delivered = macro.run(query(source="rollups", filters=[{"kind": "conclusion", "values": ["delivered"]}], **by_hour))
-    assert only_delivered.rows == [] and only_delivered.provisional["open_sessions"] == 0  # the answer's rows only
+    assert only_delivered.points() == [] and only_delivered.provisional["open_sessions"] == 0  # the answer's rows only
     for spec in (by_hour, sessions_by_hour):  # part of a day: the hour rows of the range, counted apart
         within_a_day = macro.run(query(source="rollups", since_ms=SINCE + hour, until_ms=SINCE + 2 * hour, **spec))
-        assert within_a_day.rows[0][-1] in (5, 1.0) and within_a_day.provisional["open_sessions"] == 2
-
-
-def test_packed_day_rows_become_hour_rows_in_the_order_of_every_dimension():
-    from analytics.services.macro import hour_rows
-
-    hour = 3_600_000
-    spec = query(since_ms=SINCE + 22 * hour, until_ms=SINCE + DAY + 2 * hour,
-                 dimensions=[{"kind": "conclusion"}, {"kind": "time", "granularity": "hour"}, {"kind": "field", "field": "channel"}])
-    day_counts = {(c, day, ch): [(len(c) + day // DAY + len(ch) + h) % 3 for h in range(24)]
-                  for c in ("abandoned", "delivered") for day in (SINCE, SINCE + DAY) for ch in ("", "card", "wechat")}
-    raw = [(c, day, ch, sum(n), ",".join(map(str, n))) for (c, day, ch), n in sorted(day_counts.items())]  # as the SQL orders them
-    rows = hour_rows(raw, ["g_conclusion", "g_time", "g_channel", "x_sessions", "x_hours"], spec)
-    expected = sorted(([c, day + h * hour, ch or None, n[h]] for (c, day, ch), n in day_counts.items() for h in range(24)
-                       if n[h] and spec.since_ms <= day + h * hour < spec.until_ms), key=lambda r: (r[0], r[1], r[2] or ""))
-    assert rows == expected and rows
-
-
-def test_the_collector_pauses_while_an_answer_is_built_and_resumes_even_after_an_error():
-    import gc
-
-    from analytics.services.macro import collection_paused
-
-    assert gc.isenabled()
-    with pytest.raises(ZeroDivisionError), collection_paused():
-        assert not gc.isenabled()
-        1 / 0
-    assert gc.isenabled()
+        assert within_a_day.points()[0][-1] in (5, 1.0) and within_a_day.provisional["open_sessions"] == 2
 
 
 def test_a_percentile_from_the_rollups_sums_only_the_buckets_of_the_templates_span(demo_template, analytics_db):
-    from analytics.models import RollupHours, RollupSpan
+    from analytics.models import RollupDays, RollupSpan
 
-    for day, buckets in ((SINCE, {"h30": 5, "h31": 14}), (SINCE + DAY, {"h33": 20})):
-        RollupHours.objects.create(template=demo_template, day_ms=day, conclusion="delivered", dim_names="channel,region", d1="card",
-                                   sessions=sum(buckets.values()), **buckets)
+    for day, buckets in ((SINCE, {"h30": 5, "h31": 14}), (SINCE + DAY, {"h33": 20})):  # read without conclusion
+        RollupDays.objects.create(template=demo_template, day_ms=day, dim_names="channel,region", d1="card",
+                                  sessions=sum(buckets.values()), **buckets)
     spec = dict(source="rollups", dimensions=[{"kind": "time", "granularity": "day"}],
                 measures=[{"kind": "sessions"}, {"kind": "percentile", "field": "duration", "p": 95}])
     everything = macro.run(query(**spec))
     assert "`h00`" in everything.sql or '"h00"' in everything.sql  # no span stored: all 64 buckets
     RollupSpan.objects.create(template=demo_template, low=30, high=33)
     spanned = macro.run(query(**spec))
-    assert spanned.rows == everything.rows and [row[1] for row in spanned.rows] == [19, 20]
+    assert spanned.points() == everything.points() and [row[1] for row in spanned.points()] == [19, 20]
     assert "h29" not in spanned.sql and "h30" in spanned.sql and "h33" in spanned.sql and "h34" not in spanned.sql
 
 

@@ -3,7 +3,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.rollups import histogram
-from analytics.rollups.contribution import HOURS, DeltaBatch, SessionFacts, contribution, facts_of
+from analytics.rollups.contribution import DAYS, HOURS, DeltaBatch, SessionFacts, contribution, facts_of
 from analytics.rollups.settle import Stored, on_removal, on_revision, on_tick
 
 T0 = 1714550400000  # 2024-05-01T08:00:00Z
@@ -35,6 +35,12 @@ def test_a_session_counts_once_per_grain_in_its_utc_buckets():
     day_key, day = rows[3]  # the day row without status or severity also counts the start hour of the day
     assert (day_key.status, day_key.severity, day_key.conclusion) == ("", "", "lost_order")
     assert day.hours == {8: 1} and not any(d.hours for _, d in rows[:3])
+    batch = DeltaBatch()  # … and so does the one without the conclusion either, derived by the batch
+    batch.move(None, facts_of(document(), ["channel"]))
+    batch.move(None, facts_of(document(conclusion="delivered"), ["channel"]))
+    [(total_key, total)] = [(k, d) for k, d in batch.nonzero() if k.grain == DAYS]
+    assert (total_key.bucket_ms, total_key.conclusion, total_key.values) == (T0 - 8 * 3_600_000, "", day_key.values)
+    assert (total.sessions, total.hours, total.duration_sum, total.histogram) == (2, {8: 2}, 80_000, {k: 2 * v for k, v in day.histogram.items()})
 
 
 def test_a_retraction_and_an_addition_on_the_same_row_write_nothing():
@@ -43,8 +49,8 @@ def test_a_retraction_and_an_addition_on_the_same_row_write_nothing():
     batch.move(None, old)
     batch.move(old, new)
     batch.move(new, old)
-    assert batch.uncombined == 20
-    assert sorted(d.sessions for _, d in batch.nonzero()) == [1, 1, 1, 1]
+    assert batch.uncombined == 25
+    assert sorted(d.sessions for _, d in batch.nonzero()) == [1, 1, 1, 1, 1]
     batch.move(old, None)
     assert batch.nonzero() == []
 
@@ -90,7 +96,7 @@ def test_a_provisional_session_waits_until_stable_then_counts_once():
     assert on_tick(state, now_ms=7999, settle_ms=5000, batch=batch) == state
     state = on_tick(state, now_ms=8000, settle_ms=5000, batch=batch)
     assert state == Stored(applied=second)
-    assert [d.sessions for _, d in batch.nonzero()] == [1, 1, 1, 1]
+    assert [d.sessions for _, d in batch.nonzero()] == [1, 1, 1, 1, 1]
 
 
 def test_a_final_revision_counts_at_once_and_retracts_what_was_counted():
@@ -98,6 +104,8 @@ def test_a_final_revision_counts_at_once_and_retracts_what_was_counted():
     state = Stored(applied=facts_of(document(status="open", conclusion="a"), []))
     state = on_revision(state, facts_of(document(status="closed", conclusion="b"), []), now_ms=0, settle_ms=5000, batch=batch)
     assert state.pending is None and state.applied.status == "closed"
-    assert sorted(d.sessions for _, d in batch.nonzero()) == [-1, -1, -1, -1, 1, 1, 1, 1]
+    # the day row without conclusion keeps the session (0) but no longer counts it open
+    assert [(k.conclusion, d.sessions, d.open_sessions) for k, d in batch.nonzero() if k.grain == DAYS] == [("", 0, -1)]
+    assert sorted(d.sessions for _, d in batch.nonzero()) == [-1, -1, -1, -1, 0, 1, 1, 1, 1]
     on_removal(state, batch)
-    assert sorted(d.sessions for _, d in batch.nonzero()) == [-1, -1, -1, -1]
+    assert sorted(d.sessions for _, d in batch.nonzero()) == [-1, -1, -1, -1, -1]

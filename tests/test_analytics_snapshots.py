@@ -81,7 +81,7 @@ def test_tiflash_replicas_are_added_on_tidb_only(backends):
     assert tiflash_statements(backends["tidb"], replicas=2) == [
         f"ALTER TABLE {t} SET TIFLASH REPLICA 2"
         for t in ("luna_session", "luna_session_field", "luna_session_conclusion", "luna_session_node", "analytics_rollup",
-                  "analytics_session_fact", "analytics_rollup_hours")
+                  "analytics_session_fact", "analytics_rollup_hours", "analytics_rollup_days")
     ]
     assert tiflash_statements(backends["mysql"]) == []
     assert tiflash_statements(backends["sqlite"]) == []
@@ -97,13 +97,14 @@ def test_the_analytics_alias_reads_tiflash_on_tidb_and_mirrors_the_default_datab
     assert "init_command" not in analytics_database({"ENGINE": "django.db.backends.sqlite3", "NAME": "x"})["OPTIONS"]
 
 
-@pytest.mark.parametrize("table", ["analytics_session_fact", "analytics_rollup_hours"])
+@pytest.mark.parametrize("table", ["analytics_session_fact", "analytics_rollup_hours", "analytics_rollup_days"])
 def test_later_migrations_add_their_table_s_tiflash_replica_on_tidb_only(backends, monkeypatch, table):
     from types import SimpleNamespace
 
-    from analytics.db import add_fact_tiflash_replica, add_hours_tiflash_replica
+    from analytics.db import add_days_tiflash_replica, add_fact_tiflash_replica, add_hours_tiflash_replica
 
-    add = {"analytics_session_fact": add_fact_tiflash_replica, "analytics_rollup_hours": add_hours_tiflash_replica}[table]
+    add = {"analytics_session_fact": add_fact_tiflash_replica, "analytics_rollup_hours": add_hours_tiflash_replica,
+           "analytics_rollup_days": add_days_tiflash_replica}[table]
     monkeypatch.setenv("LUNA_TIFLASH_REPLICAS", "2")
     for dialect, expected in (("tidb", [f"ALTER TABLE {table} SET TIFLASH REPLICA 2"]), ("mysql", []), ("sqlite", [])):
         executed = []

@@ -16,9 +16,21 @@ def pydantic_errors(exc: ValidationError) -> list[str]:
     return [f"{'.'.join(str(p) for p in e['loc']) or 'query'}: {e['msg']}" for e in exc.errors()]
 
 
+class SeriesSerializer(serializers.Serializer):
+    key = serializers.ListField(child=serializers.JSONField(), help_text="Values of the result's `key` dimensions (null: missing).")
+    x = serializers.ListField(child=serializers.JSONField(), help_text="Values of the `x` dimension, ascending (epoch ms for time).")
+    values = serializers.ListField(child=serializers.ListField(child=serializers.JSONField()),
+                                   help_text="One list per measure (in `measures` order), aligned with `x`.")
+
+
 class MacroResultSerializer(serializers.Serializer):
-    columns = serializers.ListField(child=serializers.CharField())
-    rows = serializers.ListField(child=serializers.ListField())
+    """Columnar: one series per combination of the `key` dimensions, each with its x values and one list per measure."""
+
+    dimensions = serializers.ListField(child=serializers.CharField(), help_text="The query's dimensions, in its order.")
+    measures = serializers.ListField(child=serializers.CharField())
+    x = serializers.CharField(allow_null=True, help_text="The x dimension: the time dimension if any, else the first (null: none).")
+    key = serializers.ListField(child=serializers.CharField(), help_text="The other dimensions: what each series' key holds.")
+    series = SeriesSerializer(many=True)
     source = serializers.ChoiceField(choices=["rollups", "facts", "fields"],
                                      help_text="What answered: the rollups, the session fact table or the key-value field rows.")
     reason = serializers.CharField(help_text="Why the planner chose that source.")
@@ -80,7 +92,7 @@ class PanelDataSerializer(serializers.Serializer):
     source = serializers.CharField(required=False)
     reason = serializers.CharField(required=False)
     provisional = serializers.DictField(child=serializers.IntegerField(), required=False)
-    rows = serializers.IntegerField(required=False)
+    points = serializers.IntegerField(required=False)
     figure = serializers.DictField(required=False, help_text="Plotly figure (data + layout); customdata = search URL per point.")
     error = serializers.CharField(required=False)
 

@@ -1,6 +1,6 @@
 from .alerts import AlertFiring, AlertRule, TrendSnapshot
 from .dashboards import Dashboard
 from .facts import SessionFact
-from .rollups import Rollup, RollupHours, RollupSpan, SessionContribution
+from .rollups import Rollup, RollupDays, RollupHours, RollupSpan, SessionContribution
 
-__all__ = ["AlertFiring", "AlertRule", "Dashboard", "Rollup", "RollupHours", "RollupSpan", "SessionContribution", "SessionFact", "TrendSnapshot"]
+__all__ = ["AlertFiring", "AlertRule", "Dashboard", "Rollup", "RollupDays", "RollupHours", "RollupSpan", "SessionContribution", "SessionFact", "TrendSnapshot"]

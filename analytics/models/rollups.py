@@ -122,8 +122,39 @@ class RollupHours(models.Model):
         return f"{self.template_id}/{self.day_ms} {self.conclusion} ×{self.sessions}"
 
 
-for _name in (*HISTOGRAM_COLUMNS, *HOUR_COLUMNS):  # database defaults too: the upsert names only what it adds to
-    RollupHours.add_to_class(_name, models.IntegerField(default=0, db_default=0))
+class RollupDays(models.Model):
+    """Day rows without conclusion either: per template × UTC day × dimension values, the same measures as
+    `RollupHours` (counts, sums, histogram, open sessions, the 24 hourly counts), summed over conclusions.
+
+    For charts that neither group nor filter by conclusion (nor status/severity): p95 of duration per day × channel at
+    10 M sessions sums its histogram over 1,800 rows instead of 10,800 (one per conclusion), in key order. Kept by the
+    sink with the other tiers (tier `DAYS`), in the same transaction.
+    """
+
+    pk = models.CompositePrimaryKey("template", "dim_names", "day_ms", "d1", "d2", "d3")
+    template = models.ForeignKey("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                 db_index=False)  # the primary key starts with it
+    dim_names = models.CharField(max_length=150, blank=True, default="", help_text="Dimensions held in d1..d3 (as the rollups).")
+    day_ms = models.BigIntegerField(help_text="UTC day start, epoch ms.")
+    d1 = models.CharField(max_length=100, blank=True, default="")
+    d2 = models.CharField(max_length=100, blank=True, default="")
+    d3 = models.CharField(max_length=100, blank=True, default="")
+    sessions = models.BigIntegerField(default=0, db_default=0)
+    duration_sum = models.BigIntegerField(default=0, db_default=0, help_text="Sum of durations, ms.")
+    completeness_e4 = models.BigIntegerField(default=0, db_default=0, help_text="Sum of completeness × 10 000.")
+    open_sessions = models.BigIntegerField(default=0, db_default=0, help_text="Sessions counted while open.")
+
+    class Meta:
+        db_table = "analytics_rollup_days"
+        verbose_name = "day rollup row (no conclusion, status or severity)"
+
+    def __str__(self) -> str:
+        return f"{self.template_id}/{self.day_ms} ×{self.sessions}"
+
+
+for _model in (RollupHours, RollupDays):
+    for _name in (*HISTOGRAM_COLUMNS, *HOUR_COLUMNS):  # database defaults too: the upsert names only what it adds to
+        _model.add_to_class(_name, models.IntegerField(default=0, db_default=0))
 
 
 class RollupSpan(models.Model):

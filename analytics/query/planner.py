@@ -34,6 +34,7 @@ class Plan:
     nodes: tuple[str, ...] = ()  # the template's nodes (the fact table's node dimension)
     day_rows: bool = False  # rollups: read the day rows without status/severity (analytics_rollup_hours)
     hours: bool = False  # … and spread their 24 hourly counts (sessions per hour)
+    without_conclusion: bool = False  # … the ones without the conclusion either (analytics_rollup_days)
     span: tuple[int, int] | None = None  # rollups: the histogram buckets the template's rows can hold (None: all)
 
 
@@ -48,12 +49,15 @@ def plan(query: MacroQuery, template_dimensions: list[str], layouts: tuple[str, 
         if grain is None and not missing:
             missing = "the time range or buckets do not align with minute rollups"
         if not missing:
+            totals = not _by_conclusion(query)
             if grain == "h" and hours_answer(query, buckets):
-                return Plan("rollups", "rollups (day rows by start hour) hold every measure and dimension", grain, buckets,
-                            held, layouts, day_rows=True, hours=True)
+                rows = "day rows without conclusion, by start hour" if totals else "day rows by start hour"
+                return Plan("rollups", f"rollups ({rows}) hold every measure and dimension",
+                            grain, buckets, held, layouts, day_rows=True, hours=True, without_conclusion=totals)
             if grain == "d" and not _by_status(query):
-                return Plan("rollups", "rollups (day rows without status/severity) hold every measure and dimension", grain,
-                            buckets, held, layouts, day_rows=True)
+                without = "conclusion, status or severity" if totals else "status/severity"
+                return Plan("rollups", f"rollups (day rows without {without}) hold every measure and dimension", grain,
+                            buckets, held, layouts, day_rows=True, without_conclusion=totals)
             return Plan("rollups", f"rollups ({GRAIN_NAMES[grain]} rows) hold every measure and dimension", grain, buckets,
                         held, layouts)
         if query.source == "rollups":
@@ -109,6 +113,12 @@ def hours_answer(query: MacroQuery, buckets: Bucketing | None) -> bool:
 def _by_status(query: MacroQuery) -> bool:
     """Groups or filters by status or severity (which only the rollup grain rows hold)."""
     return any(item.kind in ("status", "severity") for item in [*query.dimensions, *query.filters])
+
+
+def _by_conclusion(query: MacroQuery) -> bool:
+    """Groups, filters or measures a share by conclusion (the day rows without it cannot answer)."""
+    return (any(item.kind == "conclusion" for item in [*query.dimensions, *query.filters])
+            or any(m.kind == "share" for m in query.measures))
 
 
 def coarsest_grain(query: MacroQuery, buckets: Bucketing | None) -> str | None:

@@ -9,6 +9,9 @@ from .histogram import COLUMNS as HISTOGRAM
 ROLLUP_TABLE = "analytics_rollup"
 HOURS_TABLE = "analytics_rollup_hours"
 HOURS_KEY = ("template_id", "dim_names", "day_ms", "conclusion", "d1", "d2", "d3")
+DAYS_TABLE = "analytics_rollup_days"
+DAYS_KEY = ("template_id", "dim_names", "day_ms", "d1", "d2", "d3")
+DAY_MEASURES = ("sessions", "duration_sum", "completeness_e4", "open_sessions", *HISTOGRAM, *HOUR_COLUMNS)
 CONTRIBUTION_TABLE = "analytics_session_contribution"
 ROLLUP_KEY = ("template_id", "grain", "dim_names", "bucket_ms", "status", "conclusion", "severity", "d1", "d2", "d3")
 ROLLUP_MEASURES = ("sessions", "duration_sum", "completeness_e4", *HISTOGRAM)
@@ -39,12 +42,12 @@ class RollupSQL:
         of the 64, and escaping the other parameters was most of the upkeep's client CPU."""
         return self._add(ROLLUP_TABLE, ROLLUP_KEY, ("sessions", "duration_sum", "completeness_e4", *(HISTOGRAM[i] for i in buckets)))
 
-    def add_to_hours(self, buckets: tuple[int, ...], hours: tuple[int, ...]) -> str:
-        """The day rows without status/severity: the rollups' measures, naming only the histogram buckets and start
-        hours this batch touches (the others keep 0)."""
-        return self._add(HOURS_TABLE, HOURS_KEY, ("sessions", "duration_sum", "completeness_e4", "open_sessions",
-                                                  *(HISTOGRAM[i] for i in buckets),
-                                                  *(HOUR_COLUMNS[h] for h in hours)))
+    def add_to_hours(self, buckets: tuple[int, ...], hours: tuple[int, ...], conclusion: bool = True) -> str:
+        """The day rows without status/severity (`conclusion=False`: without the conclusion either): the rollups'
+        measures, naming only the histogram buckets and start hours this batch touches (the others keep 0)."""
+        return self._add(HOURS_TABLE if conclusion else DAYS_TABLE, HOURS_KEY if conclusion else DAYS_KEY,
+                         ("sessions", "duration_sum", "completeness_e4", "open_sessions", *(HISTOGRAM[i] for i in buckets),
+                          *(HOUR_COLUMNS[h] for h in hours)))
 
     def _add(self, table: str, key: tuple[str, ...], measures: tuple[str, ...]) -> str:
         columns = (*key, *measures)
@@ -69,6 +72,14 @@ class RollupSQL:
         return (f"INSERT INTO {HOURS_TABLE} ({', '.join(HOURS_KEY)}, {', '.join(measures)}, {', '.join(HOUR_COLUMNS)}{opened[0]}) "
                 f"SELECT {keys}, {', '.join(f'SUM({m})' for m in measures)}, {hours}{opened[1]} FROM {ROLLUP_TABLE} "
                 f"WHERE {where} GROUP BY {keys}")
+
+    def days_from_hours_rows(self, template: bool = False) -> str:
+        """Fill the day rows without conclusion from the day rows with it (the same applied sessions): migration 0006
+        for rows kept before the tier, and the bench's loader. Parameters: the template id when `template`."""
+        keys = ", ".join(DAYS_KEY)
+        return (f"INSERT INTO {DAYS_TABLE} ({keys}, {', '.join(DAY_MEASURES)}) SELECT {keys}, "
+                f"{', '.join(f'SUM({m})' for m in DAY_MEASURES)} FROM {HOURS_TABLE}"
+                f"{f' WHERE template_id = {self.mark}' if template else ''} GROUP BY {keys}")
 
     def open_from_day_rows(self) -> str:
         """Migration 0005: the open sessions of each day row without status, from the day rollups (what the sink

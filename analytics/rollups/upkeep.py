@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .contribution import HOURS, DeltaBatch, SessionFacts, facts_of
+from .contribution import DAY_TIERS, HOURS, DeltaBatch, SessionFacts, facts_of
 from .dimensions import TemplateDimensions
 from .settle import Stored, on_removal, on_revision, on_tick
 from .span import widen
@@ -113,7 +113,7 @@ class RollupUpkeep:
             ])
         rows = batch.nonzero()
         widen(cur, self.sql, self.template_id, {i for _, d in rows for i, n in d.histogram.items() if n > 0})
-        grains, hours = [r for r in rows if r[0].grain != HOURS], [r for r in rows if r[0].grain == HOURS]
+        grains = [r for r in rows if r[0].grain not in DAY_TIERS]
         if grains:
             # one statement in the rows' fixed lock order, naming only the histogram buckets this batch touches
             buckets = tuple(sorted({i for _, d in grains for i in d.histogram}))
@@ -122,13 +122,17 @@ class RollupUpkeep:
                  d.sessions, d.duration_sum, d.completeness_e4, *(d.histogram.get(i, 0) for i in buckets))
                 for k, d in grains
             ])
-        if hours:
-            buckets = tuple(sorted({i for _, d in hours for i in d.histogram}))
-            touched = tuple(sorted({h for _, d in hours for h in d.hours}))
-            cur.executemany(self.sql.add_to_hours(buckets, touched), [
-                (self.template_id, k.dim_names, k.bucket_ms, k.conclusion, *k.values, d.sessions, d.duration_sum, d.completeness_e4,
-                 d.open_sessions, *(d.histogram.get(i, 0) for i in buckets), *(d.hours.get(h, 0) for h in touched))
-                for k, d in hours
+        for tier in DAY_TIERS:  # with the conclusion, then without (the same lock order everywhere)
+            days = [r for r in rows if r[0].grain == tier]
+            if not days:
+                continue
+            buckets = tuple(sorted({i for _, d in days for i in d.histogram}))
+            touched = tuple(sorted({h for _, d in days for h in d.hours}))
+            cur.executemany(self.sql.add_to_hours(buckets, touched, conclusion=tier == HOURS), [
+                (self.template_id, k.dim_names, k.bucket_ms, *((k.conclusion,) if tier == HOURS else ()), *k.values, d.sessions,
+                 d.duration_sum, d.completeness_e4, d.open_sessions, *(d.histogram.get(i, 0) for i in buckets),
+                 *(d.hours.get(h, 0) for h in touched))
+                for k, d in days
             ])
         self.stats.rows_written += len(rows)
         self.stats.rows_uncombined += batch.uncombined

@@ -47,8 +47,8 @@ def read(rule: AlertRule, now_ms: int) -> Reading:
 
 def _count(rule: AlertRule, filters: list, since: int, until: int) -> int:
     query = MacroQuery(template=rule.template.name, measures=[{"kind": "sessions"}], filters=filters, since_ms=since, until_ms=until)
-    rows = macro.run(query).rows
-    return int(rows[0][0]) if rows else 0
+    series = macro.run(query).series  # no dimension: one point, or none when nothing is in the window
+    return int(series[0].values[0][0]) if series else 0
 
 
 def evaluate(now: datetime | None = None) -> dict[str, int]:

@@ -36,7 +36,7 @@ def panel_data(template: AnalysisTemplate, panels: list[PanelSpec], since_ms: in
             result = macro.run(query)
             time = query.time_dimension
             buckets = bucketing(time.granularity, time_zone, since_ms, until_ms) if time else None
-            entry.update(source=result.source, reason=result.reason, provisional=result.provisional, rows=len(result.rows),
+            entry.update(source=result.source, reason=result.reason, provisional=result.provisional, points=result.size,
                          figure=json.loads(json.dumps(figures.figure(panel, query, result, buckets), default=str)))
         except (ValidationError, macro.QueryError, ValueError) as exc:
             entry.update(error=str(exc).splitlines()[0][:300])
@@ -49,4 +49,4 @@ def trend_panel(template: AnalysisTemplate, since_ms: int, until_ms: int, index:
     snapshots = trends.series(template.name, since_ms, until_ms)
     return {"index": index, "title": "In flight: open sessions by furthest node reached", "chart": "line",
             "source": "trend snapshots", "reason": f"{len(snapshots)} snapshots in range", "provisional": {},
-            "rows": len(snapshots), "figure": json.loads(json.dumps(figures.trend_figure(snapshots), default=str))}
+            "points": len(snapshots), "figure": json.loads(json.dumps(figures.trend_figure(snapshots), default=str))}

@@ -9,7 +9,7 @@ from django.urls import reverse
 from ..panels import PanelSpec
 from ..query.buckets import Bucketing
 from ..query.spec import MacroQuery
-from .macro import MacroResult
+from .answer import MacroResult
 
 
 def iso(ms: int) -> str:
@@ -33,13 +33,27 @@ class SearchLinks:
         self.rests: dict[tuple, str] = {}
 
     def url(self, point: dict[str, Any]) -> str:
-        at = point.get("time") if self.buckets is not None else None
+        return f"{self.head}{self._times(point.get('time') if self.buckets is not None else None)}{self._rest(point)}"
+
+    def urls(self, fixed: dict[str, Any], x_name: str | None, xs: list) -> list[str]:
+        """The links of a series' points: `fixed` holds its key dimensions, `xs` its x values (of `x_name`). Along
+        the time axis only the time part changes: the rest is encoded once per series."""
+        if x_name is None or (x_name == "time" and self.buckets is not None):
+            rest = self._rest(fixed)
+            return [f"{self.head}{self._times(x)}{rest}" for x in xs]
+        times = self._times(None)
+        return [f"{self.head}{times}{self._rest({**fixed, x_name: x})}" for x in xs]
+
+    def _times(self, at: int | None) -> str:
         times = self.times.get(at)
         if times is None:  # the bucket's range, encoded once per time value
             since, until = self.query.since_ms, self.query.until_ms
             if at is not None:
                 since, until = max(since, int(at)), min(until, self.buckets.end_of(int(at)))
             times = self.times[at] = f"&since={quote_plus(iso(since))}&until={quote_plus(iso(until))}"
+        return times
+
+    def _rest(self, point: dict[str, Any]) -> str:
         for name in self.fields:  # the search form takes one field = value pair: the point's, else a filter's
             if point.get(name) is not None:
                 field = (name, point[name])
@@ -53,7 +67,7 @@ class SearchLinks:
             params = {**({"conclusion": conclusion} if conclusion else {}), **({"status": status} if status else {}),
                       **({"field": field[0], "value": str(field[1])} if field else {})}
             rest = self.rests[key] = f"&{urlencode(params)}" if params else ""
-        return f"{self.head}{times}{rest}"
+        return rest
 
 
 def search_url(query: MacroQuery, point: dict[str, Any], buckets: Bucketing | None) -> str:
@@ -62,33 +76,27 @@ def search_url(query: MacroQuery, point: dict[str, Any], buckets: Bucketing | No
 
 
 def figure(panel: PanelSpec, query: MacroQuery, result: MacroResult, buckets: Bucketing | None) -> dict[str, Any]:
-    """Traces as plain dicts (what `to_plotly_json` gives for them) and the layout through plotly (with its template):
-    validating 51,840-point traces through graph objects cost seconds of CPU and changed nothing in them."""
-    dims = [d.name for d in query.dimensions]
-    records = [dict(zip(result.columns, row)) for row in result.rows]
-    x_name = dims[0] if dims else None
-    split = dims[1] if len(dims) > 1 else None
+    """One trace per measure × series (the answer is already columnar: its x list and value lists are the trace's),
+    as plain dicts (what `to_plotly_json` gives for them); the layout through plotly (with its template): validating
+    51,840-point traces through graph objects cost seconds of CPU and changed nothing in them."""
     links, labels = SearchLinks(query, buckets), {}  # labels: x axis text per value (a time's ISO text once)
+    x_name = result.x
     traces = []
-    for measure in query.measures:
-        series: dict[Any, list[dict[str, Any]]] = {}
-        for record in records:
-            series.setdefault(record[split] if split else measure.name, []).append(record)
-        for name, points in series.items():
+    for index, measure in enumerate(result.measures):
+        for series in result.series:
+            xs, ys = series.x, series.values[index]
+            urls = links.urls(dict(zip(result.key, series.key)), x_name, xs)
             if panel.chart == "funnel":  # widest stage first: the behaviour tree's order for a funnel of nodes
-                points = sorted(points, key=lambda p: -(p[measure.name] or 0))
-            xs = [labels[v] if v in labels else labels.setdefault(v, _x(v, x_name)) for v in (p.get(x_name) for p in points)] \
-                if x_name else [measure.name]
-            ys = [p[measure.name] for p in points]
-            urls = [links.url(p) for p in points]
-            label = str(name) if split else measure.name
+                order = sorted(range(len(ys)), key=lambda i: -(ys[i] or 0))
+                xs, ys, urls = [xs[i] for i in order], [ys[i] for i in order], [urls[i] for i in order]
+            xs = [labels[v] if v in labels else labels.setdefault(v, _x(v, x_name)) for v in xs] if x_name else [measure]
+            label = " · ".join("(none)" if v in (None, "") else str(v) for v in series.key) if series.key else measure
             if panel.chart == "funnel":
                 traces.append({"customdata": urls, "name": label, "x": ys, "y": xs, "type": "funnel"})
             elif panel.chart in ("bar", "stacked"):
-                traces.append({"customdata": urls, "name": label or "(none)", "x": xs, "y": ys, "type": "bar"})
+                traces.append({"customdata": urls, "name": label, "x": xs, "y": ys, "type": "bar"})
             else:
-                traces.append({"customdata": urls, "mode": "lines+markers", "name": label or "(none)", "x": xs, "y": ys,
-                               "type": "scatter"})
+                traces.append({"customdata": urls, "mode": "lines+markers", "name": label, "x": xs, "y": ys, "type": "scatter"})
     layout = go.Layout(barmode="stack" if panel.chart == "stacked" else None, margin=dict(l=50, r=10, t=10, b=40),
                        height=300, legend=dict(orientation="h"))
     return {**go.Figure(layout=layout).to_plotly_json(), "data": traces}

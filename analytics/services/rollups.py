@@ -3,7 +3,7 @@ from django.db import connection, transaction
 
 from sessions.models import AnalysisTemplate, Session
 
-from ..models import Rollup, RollupHours, SessionContribution
+from ..models import Rollup, RollupDays, RollupHours, SessionContribution
 from ..query.printers import dialect_of
 from ..rollups.upkeep import RollupUpkeep, settle_ms_from_env
 from .facts import backfill
@@ -34,6 +34,7 @@ def rebuild(template: AnalysisTemplate) -> int:
     with transaction.atomic():
         Rollup.objects.filter(template=template).delete()
         RollupHours.objects.filter(template=template).delete()
+        RollupDays.objects.filter(template=template).delete()
         SessionContribution.objects.filter(template=template).delete()
         ids = list(Session.objects.filter(template=template).order_by("id").values_list("id", flat=True))
         for start in range(0, len(ids), REBUILD_CHUNK):
