@@ -18,13 +18,18 @@ THREAD_CPU = re.compile(r" ([\d.]+)s(?:,|$)")
 FIGURES = re.compile(r"end to end :\s+([\d.]+) s\s+([\d,]+) events/s\s+([\d,]+) sessions/s")
 
 
-def fresh_database(server: str, name: str) -> str:
+def connect(url_text: str):
+    """A PyMySQL connection from a DATABASE_URL-style URL (with or without a database)."""
     import pymysql
     from urllib.parse import unquote, urlparse
 
-    url = urlparse(server)
-    conn = pymysql.connect(host=url.hostname or "127.0.0.1", port=url.port or 3306, user=unquote(url.username or "root"),
-                           password=unquote(url.password or ""), autocommit=True)
+    url = urlparse(url_text)
+    return pymysql.connect(host=url.hostname or "127.0.0.1", port=url.port or 3306, user=unquote(url.username or "root"),
+                           password=unquote(url.password or ""), database=url.path.lstrip("/") or None, autocommit=True)
+
+
+def fresh_database(server: str, name: str) -> str:
+    conn = connect(server)
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
@@ -32,9 +37,17 @@ def fresh_database(server: str, name: str) -> str:
     return f"{server.rstrip('/')}/{name}"
 
 
-def run(orders: int, server: str, upkeep: str, round_: int) -> tuple[float, float, float]:
+def drop_database(server: str, name: str) -> None:
+    conn = connect(server)
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    conn.close()
+
+
+def run(orders: int, server: str, upkeep: str, round_: int, keep: bool) -> tuple[float, float, float]:
     """(wall s, sessions/s, CPU s of the job's busiest threads as throughput.py samples them) of one bounded run."""
-    db = fresh_database(server, f"luna_upkeep_{upkeep}_{round_}")
+    name = f"luna_upkeep_{upkeep}_{round_}"
+    db = fresh_database(server, name)
     env = dict(os.environ, LUNA_ROLLUPS=upkeep)
     load = os.getloadavg()[0]
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "throughput.py"), "--orders", str(orders), "--db", db,
@@ -48,17 +61,13 @@ def run(orders: int, server: str, upkeep: str, round_: int) -> tuple[float, floa
     print(f"LUNA_ROLLUPS={upkeep:3} (load {load:.1f}): {line}\n  {threads} (total {cpu:.1f} s)", flush=True)
     rows = check_upkeep(db)
     print(f"  rows kept: {rows}", flush=True)
+    drop_database(server, name) if not keep else None
     return float(match.group(1)), float(match.group(3).replace(",", "")), cpu
 
 
 def check_upkeep(db: str) -> str:
     """Proof the switch reached the sink: fact and rollup rows with it on, none with it off."""
-    import pymysql
-    from urllib.parse import unquote, urlparse
-
-    url = urlparse(db)
-    conn = pymysql.connect(host=url.hostname, port=url.port or 3306, user=unquote(url.username), password=unquote(url.password or ""),
-                           database=url.path.lstrip("/"))
+    conn = connect(db)
     with conn.cursor() as cur:
         counts = []
         for table in ("luna_session", "analytics_session_fact", "analytics_rollup"):
@@ -73,11 +82,12 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=20_000)
     parser.add_argument("--server", default="mysql://luna:luna@127.0.0.1:3306", help="MariaDB server URL, no database")
     parser.add_argument("--rounds", type=int, default=1, help="pairs of runs (on, off), alternating")
+    parser.add_argument("--keep", action="store_true", help="keep each run's database (dropped after its figures by default)")
     args = parser.parse_args()
     on, off = [], []
     for round_ in range(args.rounds):
-        on.append(run(args.orders, args.server, "on", round_))
-        off.append(run(args.orders, args.server, "off", round_))
+        on.append(run(args.orders, args.server, "on", round_, args.keep))
+        off.append(run(args.orders, args.server, "off", round_, args.keep))
     best_on, best_off = min(w for w, _, _ in on), min(w for w, _, _ in off)
     cpu_on, cpu_off = min(c for _, _, c in on), min(c for _, _, c in off)
     print(f"upkeep cost: wall {best_on:.1f} s on vs {best_off:.1f} s off = +{100 * (best_on / best_off - 1):.1f} %; "
