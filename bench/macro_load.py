@@ -111,7 +111,7 @@ def load(database_url: str, template_id: int, count: int, days: int, until_ms: i
         cur.execute(f"INSERT INTO analytics_rollup ({', '.join(ROLLUP_COLUMNS)}) {sql}", params)
     rolled = time.perf_counter()
     fill_hours(cur, template_id)
-    check_sample(cur, template_id, until_ms, days, layout)
+    check_sample(cur, template_id, until_ms, days, layout, min(SAMPLE, count))
     cur.execute("ANALYZE TABLE analytics_session_fact, analytics_rollup")
     cur.fetchall()
     cur.execute("SELECT grain, COUNT(*) FROM analytics_rollup WHERE template_id = %s GROUP BY grain", [template_id])
@@ -145,18 +145,19 @@ def fill_hours(cur: Any, template_id: int) -> None:
     print(f"hours-of-day rollups from the hour rows: {rows:,} rows, {int(sessions):,} sessions, {time.perf_counter() - started:.1f} s")
 
 
-def check_sample(cur: Any, template_id: int, until_ms: int, days: int, layout: str) -> None:
-    """The INSERT … SELECT's rows equal the sink's contribution code over the first SAMPLE sessions."""
+def check_sample(cur: Any, template_id: int, until_ms: int, days: int, layout: str, sample: int) -> None:
+    """The INSERT … SELECT's rows equal the sink's contribution code over the first `sample` sessions (documents()
+    is deterministic: a load of fewer than SAMPLE sessions holds only that many of them)."""
     from analytics.rollups.contribution import DeltaBatch, facts_of
 
     batch = DeltaBatch()
-    for doc in documents(SAMPLE, days, until_ms):
+    for doc in documents(sample, days, until_ms):
         batch.move(None, facts_of(doc, DIMENSIONS))
     for grain in ("h", "d"):
         expected = {(k.bucket_ms, k.status, k.conclusion, k.severity, *k.values): d.row() for k, d in batch.nonzero() if k.grain == grain}
-        sql, params = rollup_select(template_id, grain, layout, f"AND session_id < {FIRST_UID + SAMPLE}")
+        sql, params = rollup_select(template_id, grain, layout, f"AND session_id < {FIRST_UID + sample}")
         cur.execute(sql, params)
         got = {tuple(r[3:10]): tuple(int(x) for x in r[10:]) for r in cur.fetchall()}
         assert got == expected, f"INSERT … SELECT differs from the contribution code ({grain})"
-    print(f"rollups by INSERT … SELECT equal the contribution code on the first {SAMPLE:,} sessions (hour and day rows)")
+    print(f"rollups by INSERT … SELECT equal the contribution code on the first {sample:,} sessions (hour and day rows)")
 
