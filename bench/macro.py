@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
 
+from bench.gc_watch import Collections  # noqa: E402
 from bench.macro_breakdown import HEADER, breakdown, print_breakdown  # noqa: E402
 from bench.macro_load import DAY, DIMENSIONS, documents, load  # noqa: E402
 
@@ -87,22 +88,9 @@ def figure_cost(query, result, repeat: int = 3) -> str:
     return f"{'  figure + JSON':51} {'':>7} {statistics.median(walls):>9.1f} {max(walls):>9.1f} {statistics.median(cpus):>14.1f}"
 
 
-class Collections:
-    """Cyclic-GC collections per generation while counting (gc.callbacks). The bench freezes what start-up and the
-    warm-up made (`gc.freeze()`, as the gunicorn config does in each worker after loading the app), so a full
-    collection no longer walks Django's ~128k objects (~60 ms here); this says how many still ran in the timed runs."""
-
-    def __init__(self) -> None:
-        self.counts = [0, 0, 0]
-        gc.callbacks.append(self._seen)
-
-    def _seen(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self.counts[info["generation"]] += 1
-
-    def take(self) -> str:
-        counts, self.counts = self.counts, [0, 0, 0]
-        return f"gc {'/'.join(map(str, counts))}, load {os.getloadavg()[0]:.1f}"
+def collections_seen(collections: Collections) -> str:
+    """The collections per generation since the last call, with the load average."""
+    return f"gc {'/'.join(map(str, collections.take()))}, load {os.getloadavg()[0]:.1f}"
 
 
 def timed(run, repeat: int) -> tuple[float, float, object]:
@@ -189,13 +177,13 @@ def main() -> None:
             if args.breakdown:
                 compiled = macro.prepare(query)[2]
                 print_breakdown(name, source, breakdown(lambda: macro.run(query), compiled, connections["analytics"], repeat))
-                print(f"  {collections.take()} (collections per generation during the timed runs; load average)")
+                print(f"  {collections_seen(collections)} (collections per generation during the timed runs; load average)")
                 continue
             cpu = time.process_time()
             p50, p95, result = timed(lambda: macro.run(query), repeat)
             cpu_ms = 1000 * (time.process_time() - cpu) / repeat
             print(f"{name:42} {source:8} {result.size:>7} {p50:>9.1f} {p95:>9.1f} {cpu_ms:>14.1f}   ({result.reason}; "
-                  f"{collections.take()})")
+                  f"{collections_seen(collections)})")
             if args.figures:
                 print(figure_cost(query, result))
         for source, _ in [] if args.breakdown else sources:

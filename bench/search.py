@@ -9,7 +9,6 @@ what an earlier run loaded, e.g. bench/search_http.py's 1 M sessions).
 Figures, not assertions: see docs/BENCHMARKS.md.
 """
 import argparse
-import gc
 import os
 import random
 import statistics
@@ -105,19 +104,6 @@ class StatementClock:
             self.elapsed += time.perf_counter() - started
 
 
-class CollectionCount:
-    """How many cyclic-GC collections (and of them, full ones) ran while timing: a full one is a stall."""
-
-    def __init__(self):
-        self.runs, self.full = 0, 0
-        gc.callbacks.append(self)
-
-    def __call__(self, phase, info):
-        if phase == "start":
-            self.runs += 1
-            self.full += info["generation"] == 2
-
-
 def handler_reads() -> int:
     """Rows the server read for this connection so far (MariaDB/MySQL Handler_read_* counters): rows examined."""
     from django.db import connection
@@ -149,6 +135,7 @@ def main() -> None:
 
     from luna.warmup import warm_up_and_freeze
 
+    from bench.gc_watch import Collections
     from bench.search_http import SHAPES, deep_cursor
     from sessions.filters import SessionFilterSet
     from sessions.models import Session
@@ -170,7 +157,8 @@ def main() -> None:
     print(f"{Session.objects.count():,} sessions on {django.db.connection.vendor}; one client, {args.repeat} runs each; "
           f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     print(f"froze {warm_up_and_freeze():,} start-up objects out of the cyclic GC, as each gunicorn worker does")
-    clock, collections = StatementClock(), CollectionCount()
+    clock, collections = StatementClock(), Collections()
+    timed_runs = timed_full = 0  # collections while timing, and of them full ones
     print("first = a search's first request (untimed warm-up); req = the whole window as the API reads it: ids on the index (LIMIT 51), their rows, the bounded count when due; "
           "sql = the statements alone (driver execute + fetch, summed a request); gc2 = full collections while timing it; count = that count alone (none when the first page holds every match; carried by the cursor after); rows read = Handler_read_*")
     print(f"{'search':40} {'first':>7} {'req p50':>9} {'p95':>7} {'p99':>7} {'sql p50':>8} {'p95':>6} {'p99':>6} {'cpu':>6} {'gc2':>4} {'count ms':>9} {'count':>16} {'rows read':>10}")
@@ -187,7 +175,8 @@ def main() -> None:
         page()  # the first request of a search: compiles, remembers its count, reads cold pages (shown, not in the p's)
         first = (time.perf_counter() - started) * 1000
 
-        samples, statements, cpu, full_before = [], [], 0.0, collections.full
+        samples, statements, cpu = [], [], 0.0
+        collections.take()
         with connection.execute_wrapper(clock):
             for _ in range(args.repeat):
                 clock.elapsed = 0.0
@@ -196,6 +185,8 @@ def main() -> None:
                 samples.append((time.perf_counter() - started) * 1000)
                 cpu += time.process_time() - cpu_started
                 statements.append(clock.elapsed * 1000)
+        timed_collections = collections.take()
+        timed_runs, timed_full = timed_runs + sum(timed_collections), timed_full + timed_collections[2]
         before = handler_reads()
         window = page()
         examined = format(handler_reads() - before - 1, ",") if before else "-"  # the SHOW itself reads a row
@@ -206,9 +197,9 @@ def main() -> None:
         count = window.count  # what the API answers: exact, more_than, estimate or at_least
         p50, p95, p99 = percentiles(samples)
         sql50, sql95, sql99 = percentiles(statements)
-        print(f"{name:40} {first:7.1f} {p50:9.1f} {p95:7.1f} {p99:7.1f} {sql50:8.1f} {sql95:6.1f} {sql99:6.1f} {cpu * 1000 / args.repeat:6.1f} {collections.full - full_before:4} {count_ms:9.1f} "
+        print(f"{name:40} {first:7.1f} {p50:9.1f} {p95:7.1f} {p99:7.1f} {sql50:8.1f} {sql95:6.1f} {sql99:6.1f} {cpu * 1000 / args.repeat:6.1f} {timed_collections[2]:4} {count_ms:9.1f} "
               f"{count.kind + ' ' + format(count.value, ','):>16} {examined:>10}")
-    print(f"cyclic-GC collections while timing: {collections.runs:,}, of them full: {collections.full}")
+    print(f"cyclic-GC collections while timing: {timed_runs:,}, of them full: {timed_full}")
     rows = min(Session.objects.count(), export.export_limit())
     started = time.perf_counter()
     lines = sum(1 for _ in export.csv_lines(SessionFilterSet({}, queryset=search.search_queryset()).qs, rows))
