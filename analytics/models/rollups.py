@@ -85,7 +85,29 @@ class SessionContribution(models.Model):
         indexes = [models.Index(fields=["template", "pending_since_ms"], name="analytics_contrib_pending_idx")]
 
 
-class RollupHours(models.Model):
+class DayRows(models.Model):
+    """What both day tiers hold per template × UTC day × dimension values: the rollups' measures, the sessions counted
+    while open (a query's provisional count, from its own rows), and, added below, the duration histogram and the 24
+    hourly counts. The sink writes both with one statement shape (analytics/rollups/sql.py `add_to_hours`)."""
+
+    template = models.ForeignKey("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                 db_index=False)  # the primary key starts with it
+    dim_names = models.CharField(max_length=150, blank=True, default="", help_text="Dimensions held in d1..d3 (as the rollups).")
+    day_ms = models.BigIntegerField(help_text="UTC day start, epoch ms.")
+    d1 = models.CharField(max_length=100, blank=True, default="")
+    d2 = models.CharField(max_length=100, blank=True, default="")
+    d3 = models.CharField(max_length=100, blank=True, default="")
+    sessions = models.BigIntegerField(default=0, db_default=0)
+    duration_sum = models.BigIntegerField(default=0, db_default=0, help_text="Sum of durations, ms.")
+    completeness_e4 = models.BigIntegerField(default=0, db_default=0, help_text="Sum of completeness × 10 000.")
+    open_sessions = models.BigIntegerField(default=0, db_default=0,
+                                           help_text="Sessions counted while open (a query's provisional count, from its own rows).")
+
+    class Meta:
+        abstract = True
+
+
+class RollupHours(DayRows):
     """Day rows without status or severity: per template × UTC day × primary conclusion × dimension values, the
     rollups' measures (counts, sums, duration histogram) and the count of each UTC hour of the day in `s00`…`s23`.
 
@@ -100,19 +122,7 @@ class RollupHours(models.Model):
     """
 
     pk = models.CompositePrimaryKey("template", "dim_names", "day_ms", "conclusion", "d1", "d2", "d3")
-    template = models.ForeignKey("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="+", db_constraint=False,
-                                 db_index=False)  # the primary key starts with it
-    dim_names = models.CharField(max_length=150, blank=True, default="", help_text="Dimensions held in d1..d3 (as the rollups).")
-    day_ms = models.BigIntegerField(help_text="UTC day start, epoch ms.")
     conclusion = models.CharField(max_length=100, blank=True, default="", help_text="Primary conclusion.")
-    d1 = models.CharField(max_length=100, blank=True, default="")
-    d2 = models.CharField(max_length=100, blank=True, default="")
-    d3 = models.CharField(max_length=100, blank=True, default="")
-    sessions = models.BigIntegerField(default=0, db_default=0)
-    duration_sum = models.BigIntegerField(default=0, db_default=0, help_text="Sum of durations, ms.")
-    completeness_e4 = models.BigIntegerField(default=0, db_default=0, help_text="Sum of completeness × 10 000.")
-    open_sessions = models.BigIntegerField(default=0, db_default=0,
-                                           help_text="Sessions counted while open (a query's provisional count, from its own rows).")
 
     class Meta:
         db_table = "analytics_rollup_hours"
@@ -122,7 +132,7 @@ class RollupHours(models.Model):
         return f"{self.template_id}/{self.day_ms} {self.conclusion} ×{self.sessions}"
 
 
-class RollupDays(models.Model):
+class RollupDays(DayRows):
     """Day rows without conclusion either: per template × UTC day × dimension values, the same measures as
     `RollupHours` (counts, sums, histogram, open sessions, the 24 hourly counts), summed over conclusions.
 
@@ -132,17 +142,6 @@ class RollupDays(models.Model):
     """
 
     pk = models.CompositePrimaryKey("template", "dim_names", "day_ms", "d1", "d2", "d3")
-    template = models.ForeignKey("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="+", db_constraint=False,
-                                 db_index=False)  # the primary key starts with it
-    dim_names = models.CharField(max_length=150, blank=True, default="", help_text="Dimensions held in d1..d3 (as the rollups).")
-    day_ms = models.BigIntegerField(help_text="UTC day start, epoch ms.")
-    d1 = models.CharField(max_length=100, blank=True, default="")
-    d2 = models.CharField(max_length=100, blank=True, default="")
-    d3 = models.CharField(max_length=100, blank=True, default="")
-    sessions = models.BigIntegerField(default=0, db_default=0)
-    duration_sum = models.BigIntegerField(default=0, db_default=0, help_text="Sum of durations, ms.")
-    completeness_e4 = models.BigIntegerField(default=0, db_default=0, help_text="Sum of completeness × 10 000.")
-    open_sessions = models.BigIntegerField(default=0, db_default=0, help_text="Sessions counted while open.")
 
     class Meta:
         db_table = "analytics_rollup_days"
