@@ -107,7 +107,7 @@ def create_mysql_database(url: str) -> None:
 
 
 def start_job(version, work: Path, monitor_interval: str, flush_interval_ms: int, parse: str) -> subprocess.Popen:
-    from sessions.services import jobs
+    from operations.services import launch as jobs
 
     config = jobs.job_config(version, bounded=False)
     config.monitor_interval, config.flush_interval_ms = monitor_interval, flush_interval_ms

@@ -40,7 +40,7 @@ def upkeep_cost(template_id: int, until_ms: int, sessions: int = 20_000, batch: 
     from analytics.facts.upkeep import FactUpkeep
     from analytics.rollups.upkeep import RollupUpkeep
     from jobs.sessionize.sink.dialects import connect
-    from sessions.services.jobs import database_url_for_jobs
+    from sessions.services.sink_database import database_url_for_jobs
 
     dialect, factory = connect(database_url_for_jobs())
     conn = factory()
@@ -138,7 +138,7 @@ def main() -> None:
     from analytics.models import RollupHours
     from analytics.query.spec import MacroQuery
     from analytics.services import macro
-    from sessions.services.jobs import database_url_for_jobs
+    from sessions.services.sink_database import database_url_for_jobs
     from sessions.services.templates import save_template_version
     from tests.analytics_backends import offline_connections
     from tests.flows import demo_document

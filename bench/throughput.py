@@ -151,7 +151,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from sessions.models import Session, TemplateVersion
-    from sessions.services import jobs
+    from operations.services import launch as jobs
 
     call_command("migrate", verbosity=0)
     if not (work / "data" / "mobile-pay" / "expected.jsonl").exists():

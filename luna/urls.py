@@ -12,11 +12,13 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/analytics/", include("analytics.api.urls")),
     path("api/", include("sessions.api.urls")),
+    path("api/", include("operations.api.urls")),
     path("analytics/", include("analytics.urls")),
     path("api/", include("investigation.api.urls")),
     path("api/", include("studio.api.urls")),
     path("", include("investigation.urls")),
     path("", include("studio.urls")),
+    path("", include("operations.urls")),
     path("", include("sessions.urls")),
 ]
 

@@ -1,7 +1,7 @@
 """Django admin: a read-mostly window on the data; templates are changed through import, not here."""
 from django.contrib import admin
 
-from .models import AnalysisTemplate, CorrelationReport, DeadLetter, JobRun, LateEvent, Session, TemplateVersion
+from .models import AnalysisTemplate, CorrelationReport, DeadLetter, LateEvent, Session, TemplateVersion
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -61,13 +61,6 @@ class LateEventAdmin(ReadOnlyAdmin):
     list_display = ["template", "source", "node", "session_key", "event_ms", "reason", "replayed_ms"]
     list_filter = ["template", "source"]
     list_select_related = ["template"]
-
-
-@admin.register(JobRun)
-class JobRunAdmin(ReadOnlyAdmin):
-    list_display = ["version", "mode", "state", "target", "started_at", "finished_at"]
-    list_filter = ["state", "mode"]
-    list_select_related = ["version__template"]
 
 
 @admin.register(CorrelationReport)

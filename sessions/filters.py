@@ -8,9 +8,9 @@ from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from .choices import JobState, SessionStatus, Severity
+from .choices import SessionStatus, Severity
 from .forms.search import DeadLetterFilterForm, DurationMsField, SessionSearchForm, UTCDateTimeField
-from .models import DeadLetter, JobRun, Session
+from .models import DeadLetter, Session
 from .services import conditions, search
 
 # Result columns a header click sorts by: (model field, parameter name).
@@ -171,17 +171,3 @@ class DeadLetterFilterSet(SharedFormFilterSet):
 
     def filter_template(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(template_id__in=search.resolve_template_ids(value))
-
-
-class JobRunFilterSet(SharedFormFilterSet):
-    """Runs of the Flink job by template and state (the API's run history)."""
-
-    template = filters.CharFilter(method="filter_template", label="Template", help_text="Template name or id.")
-    state = filters.MultipleChoiceFilter(choices=JobState.choices, label="State")
-
-    class Meta:
-        model = JobRun
-        fields: list[str] = []
-
-    def filter_template(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(version__template_id__in=search.resolve_template_ids(value))

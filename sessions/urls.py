@@ -1,5 +1,5 @@
 """Console routes."""
-from django.urls import path, re_path
+from django.urls import path
 
 from . import views
 
@@ -16,7 +16,4 @@ urlpatterns = [
     path("templates/<str:name>/export/", views.TemplateExportView.as_view(), name="template_export"),
     path("templates/<str:name>/report/", views.TemplateReportRefreshView.as_view(), name="template_report"),
     path("templates/<str:name>/dead-letters/", views.DeadLetterListView.as_view(), name="dead_letters"),
-    path("jobs/", views.JobListView.as_view(), name="jobs"),
-    re_path(r"^jobs/(?P<name>[^/]+)/(?P<action>start|stop|cancel|restart)/$", views.JobActionView.as_view(), name="job_action"),
-    path("jobs/tasks/<str:task_id>/", views.JobTaskView.as_view(), name="job_task"),
 ]

@@ -3,20 +3,19 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views.generic import DetailView, FormView, ListView, TemplateView, View
+from django.views.generic import DetailView, FormView, ListView, View
 from django_filters.views import FilterView
 
-from . import tasks
-from .choices import JobAction, Role
+from .choices import Role
 from .filters import DeadLetterFilterSet, SessionFilterSet
 from .forms import SavedSearchForm, TemplateUploadForm
 from .models import AnalysisTemplate, DeadLetter, SavedSearch, Session, TemplateVersion
 from .pagination import KeysetPageMixin
 from .permissions import RoleRequiredMixin
-from .services import export, job_board, job_control, reports, search, session_page, templates
+from .services import export, reports, search, session_page, templates
 
 
 class SessionSearchView(RoleRequiredMixin, KeysetPageMixin, FilterView):
@@ -194,41 +193,3 @@ class DeadLetterListView(RoleRequiredMixin, FilterView):
         return super().get_context_data(
             template=self.template, groups=search.dead_letter_groups(self.template), **kwargs
         )
-
-
-class JobListView(RoleRequiredMixin, TemplateView):
-    """Every template's Flink job: state, uptime, throughput, checkpoints, lag, restarts, and the buttons."""
-
-    required_role = Role.ADMIN
-    template_name = "sessions/jobs.html"
-
-    def get_context_data(self, **kwargs):
-        task_id = self.request.GET.get("task", "")
-        return super().get_context_data(
-            rows=job_board.job_rows(), cluster_url=job_control.cluster_url(),
-            task=job_board.task_status(task_id) if task_id else None, **kwargs,
-        )
-
-
-class JobActionView(RoleRequiredMixin, View):
-    """Queue start/stop/cancel/restart as a Celery task; JSON for the page's script, a redirect without it."""
-
-    required_role = Role.ADMIN
-
-    def post(self, request, name: str, action: str) -> HttpResponse:
-        template = get_object_or_404(AnalysisTemplate, name=name)
-        task_id = tasks.enqueue(action, template.pk)
-        status_url = reverse("sessions:job_task", args=[task_id])
-        if "application/json" in request.headers.get("Accept", ""):
-            return JsonResponse({"task_id": task_id, "status_url": status_url}, status=202)
-        messages.info(request, f"{template.name}: {JobAction(action).label} queued.")
-        return redirect(f"{reverse('sessions:jobs')}?task={task_id}")
-
-
-class JobTaskView(RoleRequiredMixin, View):
-    """A queued action's progress (Celery state and step, or the full error), polled by the page."""
-
-    required_role = Role.ADMIN
-
-    def get(self, request, task_id: str) -> JsonResponse:
-        return JsonResponse(job_board.task_status(task_id))

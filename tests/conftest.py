@@ -83,7 +83,7 @@ def sink_writer():
     """The job's own sink writer on the test database, for template 7 (tests/test_sink*.py)."""
     from jobs.sessionize.sink.dialects import connect
     from jobs.sessionize.sink.writer import SessionWriter
-    from sessions.services.jobs import database_url_for_jobs
+    from sessions.services.sink_database import database_url_for_jobs
 
     dialect, factory = connect(database_url_for_jobs())
     writer = SessionWriter(7, dialect, factory)
@@ -120,7 +120,7 @@ def norole_client(users) -> Client:
 @pytest.fixture(scope="session")
 def flink_layout(tmp_path_factory):
     """One standalone Flink cluster for the session, on free ports under its own var dir; always stopped."""
-    from sessions.services import flink_cluster
+    from operations.services import flink_cluster
     from tests import flink_services
 
     layout = flink_cluster.ClusterLayout(tmp_path_factory.mktemp("luna-var") / "flink", flink_services.free_port(),
@@ -136,7 +136,7 @@ def flink_layout(tmp_path_factory):
 def celery_services(flink_layout, django_db_setup, tmp_path_factory):
     """A real Celery worker (Redis broker, its own queue) whose tasks use the test database and the test cluster."""
     from luna.celery import app
-    from sessions.services.jobs import database_url_for_jobs
+    from sessions.services.sink_database import database_url_for_jobs
     from tests import flink_services
 
     queue = flink_services.new_queue()

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sessions.services import flink_cluster
-from sessions.services.flink_rest import FlinkClient, FlinkError
+from operations.services import flink_cluster
+from operations.services.flink_rest import FlinkClient, FlinkError
 
 VENV_BIN = Path(sys.executable).parent
 # The broker the rest of the run uses (CELERY_BROKER_URL) when it is Redis: a worker on another Redis db than the

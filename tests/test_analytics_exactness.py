@@ -20,7 +20,7 @@ from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.sink.dialects import connect
 from jobs.sessionize.sink.writer import SessionWriter
 from sessions.models import Session, SessionConclusion, SessionField
-from sessions.services.jobs import database_url_for_jobs
+from sessions.services.sink_database import database_url_for_jobs
 from tests.analytics_backends import analytics_db  # noqa: F401 (fixture)
 from tests.flows import (
     HOUR, MINUTE, SECOND, T0, callback_line, delivery_line, demo_template, order_line, pay_page_line, verified_line, voucher_line,

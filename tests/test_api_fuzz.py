@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from luna.wsgi import application
-from sessions import tasks
+from operations import tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)  # each request commits: one DB error cannot poison the next
 EXAMPLES_PER_OPERATION = 25

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from sessions.choices import JobState
-from sessions.models import AnalysisTemplate, JobRun
-from sessions.services import job_control, templates
+from operations.choices import JobState
+from operations.models import JobRun
+from sessions.models import AnalysisTemplate
+from operations.services import job_control
+from sessions.services import templates
 from studio.models import Draft
 from studio.services import review
 from tests.browser import login

@@ -16,7 +16,7 @@ def test_a_404_keeps_the_role_badge_and_the_jobs_link(demo_template, admin_clien
 
 
 def test_a_403_keeps_the_role_badge(viewer_client):
-    response = viewer_client.get(reverse("sessions:jobs"))
+    response = viewer_client.get(reverse("operations:jobs"))
     body = response.content.decode()
     assert response.status_code == 403
     assert '<span class="role">viewer</span>' in body and "needs the admin role" in body
@@ -43,7 +43,7 @@ def test_a_403_is_logged_as_one_line(viewer_client):
     stream = io.StringIO()
     previous = handler.setStream(stream)
     try:
-        viewer_client.get(reverse("sessions:jobs"))
+        viewer_client.get(reverse("operations:jobs"))
     finally:
         handler.setStream(previous)
     assert "Forbidden (Permission denied): /jobs/" in stream.getvalue()

@@ -7,7 +7,7 @@ time back until its input ends (LUNA_DETERMINISTIC_BACKFILL_MAX_MB): nothing is 
 import pytest
 
 from sessions.models import LateEvent, Session, TemplateVersion
-from sessions.services.jobs import job_config, run_job
+from operations.services.launch import job_config, run_job
 from sessions.services.templates import save_template_version
 from tests.flows import HOUR, T0, demo_document, in_time_order, payment_flow
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from sessions.choices import JobMode, JobState
-from sessions.models import JobRun, Session, SessionConclusion, TemplateVersion
-from sessions.services.jobs import job_config, job_env
+from operations.choices import JobMode, JobState
+from operations.models import JobRun
+from sessions.models import Session, SessionConclusion, TemplateVersion
+from operations.services.launch import job_config, job_env
 from sessions.services.templates import save_template
 from tests.demo_batches import all_stored, missing_report, write_batch
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sessions.choices import AttemptKind, JobState
-from sessions.models import JobRun, Session
-from sessions.services import flink_cluster
-from sessions.services.flink_rest import FlinkClient
+from operations.choices import AttemptKind, JobState
+from operations.models import JobRun
+from sessions.models import Session
+from operations.services import flink_cluster
+from operations.services.flink_rest import FlinkClient
 from tests.demo_batches import all_stored, missing_report, write_batch
 from tests.factories import logged_in, make_user
 from tests.flink_services import wait_for
@@ -141,8 +142,8 @@ def test_a_database_outage_of_a_minute_loses_and_doubles_nothing(job_services, f
 
     from django.db import connections
 
-    from sessions.models import SinkOutage
-    from sessions.services.jobs import database_url_for_jobs
+    from operations.models import SinkOutage
+    from sessions.services.sink_database import database_url_for_jobs
 
     url = urlparse(database_url_for_jobs())
     can_stop = "LUNA_TEST_DB_STOP" in os.environ or (os.geteuid() == 0 and shutil.which("service"))

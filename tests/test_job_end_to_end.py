@@ -14,7 +14,7 @@ from jobs.sessionize.logic.engine import Correlator
 from jobs.sessionize.logic.records import Event, parse_line
 from sessions.models import DeadLetter, LateEvent, Session, TemplateVersion
 from sessions.services import demo_data
-from sessions.services.jobs import run_job
+from operations.services.launch import run_job
 
 pytestmark = [pytest.mark.flink, pytest.mark.django_db(transaction=True)]
 ORDERS = 400

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from sessions import tasks
-from sessions.choices import AttemptKind, AttemptOutcome, JobMode, JobState
-from sessions.models import JobAttempt, JobRun
-from sessions.services import flink_cluster, job_control, job_monitor
-from sessions.services.flink_rest import (
+from operations import tasks
+from operations.choices import AttemptKind, AttemptOutcome, JobMode, JobState
+from operations.models import JobAttempt, JobRun
+from operations.services import flink_cluster, job_control, job_monitor
+from operations.services.flink_rest import (
     Backpressure, CheckpointInfo, FlinkClient, FlinkError, FlinkUnavailable, JobDetail, JobNotFound, _http_error,
     failures_from_json, watermark_from_json,
 )
-from sessions.services.job_monitor import RestartPolicy, Snapshot, next_step, observe
+from operations.services.job_monitor import RestartPolicy, Snapshot, next_step, observe
 from tests.flink_services import free_port
 
 DATA = Path(__file__).resolve().parent / "data" / "flink_rest"
@@ -316,7 +316,7 @@ def test_the_beat_schedule_is_synced_into_django_celery_beat(transactional_db):
 
     DatabaseScheduler(app=app)
     entry = PeriodicTask.objects.get(name="monitor-flink-jobs")
-    assert entry.task == "sessions.tasks.monitor_jobs" and entry.interval.every == 10
+    assert entry.task == "operations.tasks.monitor_jobs" and entry.interval.every == 10
     assert entry.task in app.tasks
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sessions.models import DeadLetter, Session, SessionRuleError
-from sessions.services.jobs import run_job
+from operations.services.launch import run_job
 from sessions.services.templates import save_template_version
 from tests.flows import T0, demo_document, in_time_order, payment_flow
 

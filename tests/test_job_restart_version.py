@@ -3,9 +3,9 @@ import copy
 
 import pytest
 
-from sessions.choices import JobMode, JobState
-from sessions.models import JobRun
-from sessions.services import job_control
+from operations.choices import JobMode, JobState
+from operations.models import JobRun
+from operations.services import job_control
 from sessions.services.templates import save_template_version
 
 pytestmark = pytest.mark.django_db

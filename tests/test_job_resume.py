@@ -1,10 +1,10 @@
 """`luna.sh up` after `down`: resume from the savepoint/checkpoint and say so, never report a dead job as running."""
 import pytest
 
-from sessions.choices import JobMode, JobState
-from sessions.models import JobRun
-from sessions.services import job_control
-from sessions.services.flink_rest import FlinkError, JobSummary
+from operations.choices import JobMode, JobState
+from operations.models import JobRun
+from operations.services import job_control
+from operations.services.flink_rest import FlinkError, JobSummary
 
 pytestmark = pytest.mark.django_db
 DEAD_JOB = "dead0000000000000000000000000000"

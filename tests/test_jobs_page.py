@@ -6,9 +6,9 @@ from celery import current_app
 from celery.app.task import Context
 from django.test import Client
 
-from sessions import tasks
-from sessions.choices import AttemptKind, AttemptOutcome, JobMode, JobState
-from sessions.models import JobAttempt, JobRun
+from operations import tasks
+from operations.choices import AttemptKind, AttemptOutcome, JobMode, JobState
+from operations.models import JobAttempt, JobRun
 
 pytestmark = pytest.mark.django_db
 FLINK_ERROR = "org.apache.flink.runtime.JobException: Recovery is suppressed\n" + "\tat org.apache.flink.Frame.call(Frame.java:1)\n" * 60 + "Caused by: java.sql.SQLException: the very last line"
@@ -111,7 +111,7 @@ def test_task_status_shows_progress_then_the_full_error(admin_client_luna, demo_
         "task_id": "t-progress", "state": "PROGRESS", "done": False, "step": "submitting the job", "result": None,
         "error": "", "traceback": "",
     }
-    worker_request = Context(task="sessions.tasks.start_job", hostname="worker@test", args=[demo_template.pk], kwargs={})
+    worker_request = Context(task="operations.tasks.start_job", hostname="worker@test", args=[demo_template.pk], kwargs={})
     backend.store_result("t-failed", RuntimeError("Flink answered 400: Could not execute application."), "FAILURE",
                          traceback="Traceback (most recent call last):\n  ...\nRuntimeError: Flink answered 400",
                          request=worker_request)
@@ -151,7 +151,8 @@ def test_a_running_job_shows_the_version_it_applies_and_a_restart_notice(admin_c
 def test_job_errors_and_database_outages_of_the_run_are_shown(admin_client_luna, demo_template):
     from django.utils import timezone
 
-    from sessions.models import DeadLetter, JobRun, SinkOutage
+    from operations.models import JobRun, SinkOutage
+    from sessions.models import DeadLetter
 
     run = JobRun.objects.create(version=demo_template.current_version, mode="continuous", state="running", target="local",
                                 started_at=timezone.now())

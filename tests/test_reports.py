@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from jobs.sessionize.logic.records import Rejection, parse_line
 from sessions.models import CorrelationReport, DeadLetter, LateEvent
 from sessions.services import reports
-from sessions.services.jobs import ingest_stats
+from operations.services.launch import ingest_stats
 from sessions.services.templates import save_template_version
 from sessions.tasks import build_correlation_report
 from tests.factories import DAY, T0, Event, SessionSpec, logged_in, make_session, payment_events

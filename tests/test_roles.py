@@ -12,7 +12,7 @@ READS = [
     ("sessions:search", {}, "viewer"), ("sessions:export", {}, "viewer"), ("sessions:detail", {"pk": 1001}, "viewer"),
     ("sessions:templates", {}, "viewer"), ("sessions:template", {"name": "mobile-pay"}, "viewer"),
     ("sessions:template_export", {"name": "mobile-pay"}, "viewer"), ("sessions:dead_letters", {"name": "mobile-pay"}, "viewer"),
-    ("sessions:template_import", {}, "editor"), ("sessions:jobs", {}, "admin"),
+    ("sessions:template_import", {}, "editor"), ("operations:jobs", {}, "admin"),
     ("session-list", {}, "viewer"), ("session-detail", {"pk": 1001}, "viewer"), ("template-list", {}, "viewer"),
     ("template-detail", {"name": "mobile-pay"}, "viewer"), ("template-export", {"name": "mobile-pay"}, "viewer"),
     ("dead-letter-list", {}, "viewer"), ("api-schema", {}, "viewer"), ("api-docs", {}, "viewer"),

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from sessions.choices import JobMode, JobState
-from sessions.models import JobRun
-from sessions.services import rollout
+from operations.choices import JobMode, JobState
+from operations.models import JobRun
+from operations.services import rollout
 from sessions.services.templates import get_version, save_template
 from tests.factories import DEMO_PATH
 

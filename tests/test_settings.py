@@ -12,7 +12,7 @@ from jobs.sessionize.sink.dialects import MYSQL, SQLITE, TIDB, connect
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = (
     "import django, json; django.setup(); from django.conf import settings; from django.db import connections; "
-    "from sessions.services.jobs import database_url_for_jobs; d = settings.DATABASES['default']; "
+    "from sessions.services.sink_database import database_url_for_jobs; d = settings.DATABASES['default']; "
     "print(json.dumps([d['ENGINE'], d.get('NAME'), d.get('PORT'), type(connections['default']).__module__, "
     "database_url_for_jobs(), settings.CELERY_BROKER_URL]))"
 )
@@ -58,7 +58,7 @@ def test_an_unknown_scheme_is_a_clear_error():
 
 
 def test_tls_to_mysql_only_when_configured_and_connections_persist(tmp_path):
-    probe = ("import django, json; django.setup(); from django.conf import settings; from sessions.services.jobs import "
+    probe = ("import django, json; django.setup(); from django.conf import settings; from sessions.services.sink_database import "
              "database_url_for_jobs; d = settings.DATABASES['default']; print(json.dumps([d['OPTIONS'], d['CONN_MAX_AGE'], "
              "d['CONN_HEALTH_CHECKS'], database_url_for_jobs()]))")
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from jobs.sessionize.sink.binding import BatchCursor
 from jobs.sessionize.sink.dialects import connect
-from sessions.services.jobs import database_url_for_jobs
+from sessions.services.sink_database import database_url_for_jobs
 
 VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**63), 2**64), st.floats(allow_nan=False, allow_infinity=False),

@@ -43,7 +43,7 @@ def make_env(config: JobConfig) -> StreamExecutionEnvironment:
         conf.set_string("restart-strategy.exponential-delay.max-backoff", "30 s")
         conf.set_string("restart-strategy.exponential-delay.attempts-before-reset-backoff", "10")
         # Keep the last checkpoint when the job fails or is cancelled: Luna's monitor and the console's Restart
-        # resubmit from it (sessions/services/job_monitor.py).
+        # resubmit from it (operations/services/job_monitor.py).
         conf.set_string("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
     if config.bounded:  # see BACKFILL_SEGMENT
         conf.set_string("taskmanager.memory.segment-size", BACKFILL_SEGMENT)

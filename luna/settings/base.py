@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "formtools",
     "sessions.apps.LunaSessionsConfig",
+    "operations.apps.OperationsConfig",
     "investigation.apps.InvestigationConfig",
     "analytics.apps.AnalyticsConfig",
     "studio.apps.StudioConfig",
@@ -113,7 +114,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SessionStatusEnum": "sessions.choices.SessionStatus",
         "CaseStatusEnum": "investigation.models.CaseStatus",
-        "JobStateEnum": "sessions.choices.JobState",
+        "JobStateEnum": "operations.choices.JobState",
     },
 }
 

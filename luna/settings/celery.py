@@ -29,7 +29,7 @@ CELERY_BEAT_SCHEDULE = {
     # and a failed job is only resubmitted (with back-off) when a poll sees it. Expires after one interval so
     # a backlog of polls never piles up behind a slow one.
     "monitor-flink-jobs": {
-        "task": "sessions.tasks.monitor_jobs",
+        "task": "operations.tasks.monitor_jobs",
         "schedule": _MONITOR_EVERY,
         "options": {"expires": _MONITOR_EVERY},
     },

@@ -14,7 +14,7 @@ LUNA_DETERMINISTIC_BACKFILL_MAX_MB = env.int("LUNA_DETERMINISTIC_BACKFILL_MAX_MB
 # Where the session mechanics run: "jvm" (the Java twins of the reference machines, jobs/sessionize/jvm; Python parses
 # and assembles only) or "python" (the reference machines in embedded Python). See docs/ARCHITECTURE.md.
 LUNA_SESSION_ENGINE = env.str("LUNA_SESSION_ENGINE", default="jvm")
-# Published template versions for hot update (sessions/services/rollout.py) live under LUNA_VAR_DIR/jobs.
+# Published template versions for hot update (operations/services/rollout.py) live under LUNA_VAR_DIR/jobs.
 LUNA_VAR_DIR = str(VAR_DIR)
 # Live jobs: how often sources look for new files, how long the sink buffers, Flink's network buffer timeout.
 # 200 ms / 100 ms / 10 ms give early-fired sessions p95 0.6–0.8 s from file to row (bench/freshness.py).
@@ -39,7 +39,7 @@ LUNA_FLINK_SLOTS = env.int("LUNA_FLINK_SLOTS", default=4)
 # scales with TaskManagers, not slots. Pair LUNA_FLINK_TASKMANAGERS=N with LUNA_FLINK_PARALLELISM=N.
 LUNA_FLINK_TASKMANAGERS = env.int("LUNA_FLINK_TASKMANAGERS", default=1)
 
-# Job operations (Celery tasks + the monitor, see sessions/services/job_control.py and job_monitor.py).
+# Job operations (Celery tasks + the monitor, see operations/services/job_control.py and job_monitor.py).
 LUNA_FLINK_SAVEPOINT_DIR = env.str("LUNA_FLINK_SAVEPOINT_DIR", default=f"file://{VAR_DIR / 'flink' / 'savepoints'}")
 # A failed job is resubmitted from its latest checkpoint after BACKOFF, doubling up to BACKOFF_MAX, at most
 # LIMIT times in a row; a run that stays up for RESET starts counting afresh.

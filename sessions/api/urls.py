@@ -1,4 +1,4 @@
-"""API routes: /api/sessions/, /api/templates/, /api/dead-letters/, /api/jobs/, /api/job-runs/, /api/job-tasks/."""
+"""API routes: /api/sessions/, /api/templates/, /api/dead-letters/."""
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -7,8 +7,5 @@ router = DefaultRouter()
 router.register("sessions", views.SessionViewSet, basename="session")
 router.register("templates", views.TemplateViewSet, basename="template")
 router.register("dead-letters", views.DeadLetterViewSet, basename="dead-letter")
-router.register("jobs", views.JobViewSet, basename="job")
-router.register("job-runs", views.JobRunViewSet, basename="job-run")
-router.register("job-tasks", views.JobTaskViewSet, basename="job-task")
 
 urlpatterns = router.urls

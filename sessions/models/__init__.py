@@ -1,5 +1,4 @@
 from .ingest import DeadLetter, LateEvent
-from .jobs import JobAttempt, JobRun, SinkOutage
 from .reports import CorrelationReport
 from .saved import SavedSearch
 from .sessions import Session, SessionConclusion, SessionField, SessionNode, SessionRevision, SessionRuleError
@@ -14,11 +13,8 @@ __all__ = [
     "SessionConclusion",
     "SessionRuleError",
     "SessionRevision",
-    "SinkOutage",
     "DeadLetter",
     "LateEvent",
-    "JobRun",
-    "JobAttempt",
     "CorrelationReport",
     "SavedSearch",
 ]

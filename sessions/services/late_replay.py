@@ -19,7 +19,7 @@ from jobs.sessionize.sink.dialects import connect
 from jobs.sessionize.sink.writer import SessionWriter
 
 from ..models import AnalysisTemplate, LateEvent, Session, SessionField
-from .jobs import database_url_for_jobs
+from .sink_database import database_url_for_jobs
 from .session_store import stored_events
 
 

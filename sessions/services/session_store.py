@@ -8,7 +8,7 @@ from jobs.sessionize.sink.dialects import connect
 from jobs.sessionize.sink.writer import SessionWriter, WriteStats
 
 from ..models import Session
-from .jobs import database_url_for_jobs
+from .sink_database import database_url_for_jobs
 
 
 def stored_events(sessions: Iterable[Session], tpl: CompiledTemplate) -> list[Event]:

@@ -16,7 +16,8 @@ from django.db.models.functions import Coalesce
 from jobs.sessionize.logic.template import TemplateError, compile_template, document_fingerprint
 
 from ..models import AnalysisTemplate, Session, TemplateVersion
-from . import json_documents, rollout, source_locations
+from ..signals import version_saved
+from . import json_documents, source_locations
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ def save_template(document: Any, user: Any = None) -> SaveResult:
         if template.description != document.get("description", ""):
             template.description = document.get("description", "")
             template.save(update_fields=["description", "updated_at"])
-    outcomes = rollout.publish(version)
-    return SaveResult(version, created=True, rollout=tuple(outcome.message for outcome in outcomes))
+    notes = version_saved.send(sender=TemplateVersion, version=version)  # job operations offer it to running jobs
+    return SaveResult(version, created=True, rollout=tuple(note for _, answer in notes for note in answer or ()))
 
 
 def save_template_version(document: dict[str, Any], user: Any = None) -> TemplateVersion:

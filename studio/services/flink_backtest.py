@@ -28,8 +28,8 @@ from django.db.utils import ConnectionHandler
 
 from jobs.sessionize.config import JobConfig
 from jobs.sessionize.logic.template import compile_template
-from sessions.services.flink_cluster import REPO_ROOT
-from sessions.services.jobs import job_env
+from operations.services.flink_cluster import REPO_ROOT
+from operations.services.launch import job_env
 
 from .backtest_input import BacktestError, Canceled, lines_in_range
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 from sessions.choices import Role
 from sessions.models import AnalysisTemplate, TemplateVersion
 from sessions.permissions import has_role
-from sessions.services import job_control, templates
+from operations.services import job_control
+from sessions.services import templates
 
 from ..models import AuditEntry, Draft, Proposal
 from . import drafts

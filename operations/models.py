@@ -2,8 +2,9 @@
 from django.db import models
 from django.utils import timezone
 
-from ..choices import AttemptKind, AttemptOutcome, JobMode, JobState
-from .templates import TemplateVersion
+from sessions.models import TemplateVersion
+
+from .choices import AttemptKind, AttemptOutcome, JobMode, JobState
 
 
 class JobRun(models.Model):
@@ -111,7 +112,7 @@ class JobAttempt(models.Model):
 class SinkOutage(models.Model):
     """A time the job's database writer could not reach the database and retried (recorded once it could again)."""
 
-    template = models.ForeignKey("AnalysisTemplate", on_delete=models.CASCADE, related_name="sink_outages", db_constraint=False)
+    template = models.ForeignKey("luna_sessions.AnalysisTemplate", on_delete=models.CASCADE, related_name="sink_outages", db_constraint=False)
     started_ms = models.BigIntegerField()
     ended_ms = models.BigIntegerField()
     retries = models.PositiveIntegerField(default=0)

@@ -15,12 +15,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from sessions.models import AnalysisTemplate, TemplateVersion
 
 from ..choices import JobMode, JobState
-from ..models import AnalysisTemplate, JobRun, TemplateVersion
+from ..models import JobRun
 from . import flink_cluster
 from .flink_rest import PYTHON_DRIVER, FlinkClient, FlinkError, FlinkUnavailable, JobDetail
-from .jobs import JOB_MAIN, ingest_stats, job_config
+from .launch import JOB_MAIN, ingest_stats, job_config
 
 Progress = Callable[[str], None]
 LIVE_FLINK_STATES = {"INITIALIZING", "CREATED", "RUNNING", "FAILING", "RESTARTING", "CANCELLING", "RECONCILING"}

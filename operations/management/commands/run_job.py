@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from sessions.models import AnalysisTemplate
-from sessions.services.jobs import run_job
+from operations.services.launch import run_job
 
 
 class Command(BaseCommand):

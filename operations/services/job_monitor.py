@@ -26,9 +26,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobs.sessionize.logic.durations import parse_duration_ms
+from sessions.models import TemplateVersion
 
 from ..choices import AttemptKind, AttemptOutcome, JobState
-from ..models import JobAttempt, JobRun, TemplateVersion
+from ..models import JobAttempt, JobRun
 from . import flink_cluster, job_control
 from .flink_rest import Backpressure, CheckpointInfo, FlinkClient, FlinkError, FlinkUnavailable, JobDetail, JobNotFound
 
@@ -120,7 +121,7 @@ def next_step(attempt_times: list[datetime], now: datetime, due: datetime | None
 
 def newest_input_ms(version: TemplateVersion) -> int | None:
     """The newest mtime (epoch ms) of a visible file in the template's local source directories."""
-    from .jobs import job_config
+    from .launch import job_config
 
     config = job_config(version, bounded=False)
     newest = None

@@ -7,8 +7,8 @@ running, so the monitor has nothing to "recover".
 from django.core.management.base import BaseCommand, CommandError
 
 from sessions.models import AnalysisTemplate
-from sessions.services import job_control
-from sessions.services.flink_rest import FlinkError
+from operations.services import job_control
+from operations.services.flink_rest import FlinkError
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """`manage.py flink_cluster start|stop|status` for the standalone cluster under var/flink."""
 from django.core.management.base import BaseCommand
 
-from sessions.services import flink_cluster
+from operations.services import flink_cluster
 
 
 class Command(BaseCommand):

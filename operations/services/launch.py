@@ -7,32 +7,21 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from jobs.sessionize.config import JobConfig
 from jobs.sessionize.logic.durations import parse_duration_ms
+from sessions.models import AnalysisTemplate, TemplateVersion
+from sessions.services.reports import build_report
+from sessions.services.sink_database import database_url_for_jobs
 
 from ..choices import JobMode, JobState
-from ..models import JobRun, TemplateVersion
+from ..models import JobRun
 from . import flink_cluster, rollout
 
 JOB_MAIN = flink_cluster.REPO_ROOT / "jobs" / "sessionize" / "main.py"
-
-
-def database_url_for_jobs() -> str:
-    """The URL of the database Django is using right now (the test database under pytest)."""
-    db = connection.settings_dict
-    engine = db["ENGINE"]
-    if engine.endswith("sqlite3"):
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    scheme = "tidb" if engine == "django_tidb" else "mysql"
-    auth = f"{quote(db.get('USER') or '', safe='')}:{quote(db.get('PASSWORD') or '', safe='')}@"
-    tls = f"?tls={quote(settings.LUNA_DB_TLS, safe='')}" if settings.LUNA_DB_TLS else ""
-    return f"{scheme}://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 3306}/{db['NAME']}{tls}"
 
 
 def job_config(version: TemplateVersion, bounded: bool) -> JobConfig:
@@ -140,7 +129,4 @@ def _error_excerpt(output: str, limit: int = 20_000) -> str:
 
 def ingest_stats(template_id: int) -> dict:
     """Build and store the template's correlation report; JobRun.stats keeps its headline figures."""
-    from ..models import AnalysisTemplate
-    from .reports import build_report
-
     return build_report(AnalysisTemplate.objects.get(pk=template_id)).as_stats()

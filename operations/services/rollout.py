@@ -12,9 +12,10 @@ from pathlib import Path
 from django.conf import settings
 
 from jobs.sessionize.logic.rollout import restart_reasons
+from sessions.models import TemplateVersion
 
 from ..choices import JobMode, JobState
-from ..models import JobRun, TemplateVersion
+from ..models import JobRun
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ def publish(version: TemplateVersion) -> list[RolloutOutcome]:
         run.save(update_fields=["live_version", "notice"])
         outcomes.append(RolloutOutcome(run, not reasons, tuple(reasons)))
     return outcomes
+
+
+def on_version_saved(sender: type, version: TemplateVersion, **kwargs) -> list[str]:
+    """`sessions.signals.version_saved`: publish the new version; the notes are what the save shows the editor."""
+    return [outcome.message for outcome in publish(version)]
 
 
 def write_update(version: TemplateVersion) -> Path:

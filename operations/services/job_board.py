@@ -6,9 +6,10 @@ from celery.result import AsyncResult
 from django.db.models import IntegerField, OuterRef, Prefetch, Subquery
 
 from jobs.sessionize.logic.errors import JOB_ERROR
+from sessions.models import AnalysisTemplate, DeadLetter, TemplateVersion
 
 from ..choices import JobState
-from ..models import AnalysisTemplate, DeadLetter, JobAttempt, JobRun, SinkOutage, TemplateVersion
+from ..models import JobAttempt, JobRun, SinkOutage
 
 RECENT_ATTEMPTS = 5
 DONE_STATES = {"SUCCESS", "FAILURE", "REVOKED"}
