@@ -10,8 +10,9 @@ from jobs.sessionize.logic.records import Event, Rejection
 from jobs.sessionize.logic.sessions import Emission, Late, Orphan
 from jobs.sessionize.sink.dialects import MYSQL, SQLITE, TIDB
 from jobs.sessionize.sink.writer import RetryPolicy, split_value
+from operations.models import SinkOutage
 from sessions.models import (DeadLetter, LateEvent, Session, SessionConclusion, SessionField, SessionNode, SessionRevision,
-                             SessionRuleError, SinkOutage)
+                             SessionRuleError)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TEMPLATE_ID = 7
