@@ -54,15 +54,15 @@ def evaluate(table: pa.Table, query: MacroQuery, plan: Plan, columns: list[str])
     sums: dict[str, Any] = {"x_sessions": ones}
     for i, measure in enumerate(query.measures):
         if measure.kind == "share":
-            sums[share_column(i)] = _count(pc.equal(table["conclusion"], measure.conclusion))
+            sums[share_column(i)] = _count(_test(table["conclusion"], lambda values: pc.equal(values, measure.conclusion)))
         elif measure.kind == "completeness":
             sums["x_completeness"] = table["completeness_e4"]
         elif measure.kind in ("sum", "avg"):
             sums["x_duration_sum"] = table["duration_ms"]
-    sums[OPEN] = _count(pc.equal(table["status"], "open"))
+    sums[OPEN] = _count(_test(table["status"], lambda values: pc.equal(values, "open")))
     if any(d.kind == "node" for d in query.dimensions):
         for i, node in enumerate(plan.nodes):
-            sums[node_column(i)] = _count(pc.match_substring(table["nodes"], f",{node},"))
+            sums[node_column(i)] = _count(_reached(table, node))
     data.update(sums)
     wanted = [name for name in columns if name in data]
     assert wanted == columns, f"the evaluator cannot give {sorted(set(columns) - set(data))}"
@@ -78,15 +78,17 @@ def _mask(table: pa.Table, query: MacroQuery, plan: Plan) -> pa.Array:
     start = table["start_ms"]
     mask = pc.and_(pc.greater_equal(start, query.since_ms), pc.less(start, query.until_ms))
     if any(item.kind == "field" for item in [*query.dimensions, *query.filters]):
-        mask = pc.and_(mask, pc.equal(table["dim_key"], dim_key(plan.slots)))
+        layout = dim_key(plan.slots)
+        mask = pc.and_(mask, _test(table["dim_key"], lambda values: pc.equal(values, layout)))
     for item in query.filters:
         if item.kind == "node":
-            hits = [pc.match_substring(table["nodes"], f",{value},") for value in item.values]
+            hits = [_reached(table, value) for value in item.values]
             condition = hits[0]
             for hit in hits[1:]:
                 condition = pc.or_(condition, hit)
         else:
-            condition = pc.is_in(_text(table[_column(item, plan)]), value_set=pa.array(item.values, pa.string()))
+            allowed = pa.array(item.values, pa.string())
+            condition = _test(table[_column(item, plan)], lambda values: pc.is_in(values, value_set=allowed))
         mask = pc.and_(mask, condition)
     return mask
 
@@ -105,6 +107,18 @@ def _group(table: pa.Table, dimension: Dimension, plan: Plan) -> Any:
 def _text(column: Any) -> Any:
     """Dictionary columns as plain strings: the files' dictionaries differ, and the row store's keys are strings."""
     return pc.cast(column, pa.string()) if pa.types.is_dictionary(column.type) else column
+
+
+def _test(column: Any, predicate: Any) -> pa.ChunkedArray:
+    """A predicate on a (dictionary) column: on each chunk's few distinct values, then spread by its indices."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    return pa.chunked_array([pc.take(predicate(chunk.dictionary), chunk.indices) if pa.types.is_dictionary(chunk.type)
+                             else predicate(chunk) for chunk in chunks], type=pa.bool_())
+
+
+def _reached(table: pa.Table, node: str) -> pa.ChunkedArray:
+    """`nodes LIKE '%,node,%'` (the compiler's `contains`)."""
+    return _test(table["nodes"], lambda values: pc.match_substring(values, f",{node},"))
 
 
 def _count(condition: Any) -> Any:

@@ -16,7 +16,7 @@ from ..query.printers import dialect_of, printer_for
 from ..query.spec import MacroQuery
 from ..replica import read as replica
 from ..rollups.contribution import slots
-from .answer import MacroResult, axes, collection_paused, fold_histograms, hour_series, shape, to_series, unpivot_nodes
+from .answer import MacroResult, axes, collection_paused, fold_histograms, folded_columns, hour_series, shape, to_series, unpivot_nodes
 
 __all__ = ["MacroResult", "QueryError", "prepare", "run", "template_for"]
 
@@ -100,7 +100,7 @@ def run(query: MacroQuery) -> MacroResult:
                 records = fold_histograms(records, columns[:len(dims)])
             if compiled.pivot:
                 records = unpivot_nodes(records, query, compiled.pivot)
-            columns = list(records[0]) if records else columns
+            columns = list(records[0]) if records else folded_columns(columns, len(dims), compiled.fold)
             raw = [tuple(record.values()) for record in records]
         with collection_paused():
             series = to_series(shape(raw, columns, query, chosen.source, compiled.histogram_from), query)
