@@ -6,7 +6,8 @@ and from the row store add up per group key (analytics/services/replica_read.py)
 It mirrors analytics/query/compiler.py `_fact_table_queryset`: the time bucket is `TimeBucket`'s arithmetic or
 `boundary_bucket`'s CASE, in numpy; filters are `IN` lists and the `,a,b,` node text matched as a substring.
 """
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 import pyarrow as pa
@@ -39,19 +40,28 @@ def _column(item: Any, plan: Plan) -> str:
     return "nodes" if item.kind == "node" else item.kind
 
 
+@dataclass
+class Key:
+    """A group key as integer codes (0 ≤ code < size) and how codes become the key's values."""
+
+    codes: np.ndarray
+    size: int
+    values: Callable[[np.ndarray], pa.Array]
+
+
 def evaluate(table: pa.Table, query: MacroQuery, plan: Plan, columns: list[str]) -> pa.Table:
-    """The compiled SQL's `columns` over the rows of `table` (groups as plain values, aggregates as int64)."""
-    table = table.filter(_mask(table, query, plan))
-    data: dict[str, Any] = {}
-    for dimension in query.dimensions:
-        if dimension.kind != "node":
-            data[f"g_{dimension.name}"] = _group(table, dimension, plan)
-    keys = list(data)
+    """The compiled SQL's `columns` over the rows of `table` (groups as plain values, aggregates as int64).
+
+    Why codes: grouping 10 M rows by strings hashes 10 M strings; the keys' dictionary codes (and time bucket numbers)
+    combined into one int64 are grouped by pyarrow in a fraction of that, and only the groups are decoded."""
+    mask = _mask(table, query, plan)
+    table = table.filter(mask) if mask is not None else table
+    keyed = [d for d in query.dimensions if d.kind != "node"]
+    table = table.unify_dictionaries()  # one dictionary per column: codes mean the same in every file's rows
+    keys = {f"g_{d.name}": _key(table, d, plan) for d in keyed}
     if "x_bucket" in columns:
-        data["x_bucket"] = pc.cast(table["duration_bucket"], pa.int64())
-        keys.append("x_bucket")
-    ones = pa.array(np.ones(table.num_rows, dtype=np.int64))
-    sums: dict[str, Any] = {"x_sessions": ones}
+        keys["x_bucket"] = Key(_numpy(table["duration_bucket"]).astype(np.int64), 64, lambda codes: pa.array(codes, pa.int64()))
+    sums: dict[str, Any] = {"x_sessions": pa.array(np.ones(table.num_rows, dtype=np.int64))}
     for i, measure in enumerate(query.measures):
         if measure.kind == "share":
             sums[share_column(i)] = _count(_test(table["conclusion"], lambda values: pc.equal(values, measure.conclusion)))
@@ -63,57 +73,89 @@ def evaluate(table: pa.Table, query: MacroQuery, plan: Plan, columns: list[str])
     if any(d.kind == "node" for d in query.dimensions):
         for i, node in enumerate(plan.nodes):
             sums[node_column(i)] = _count(_reached(table, node))
-    data.update(sums)
-    wanted = [name for name in columns if name in data]
-    assert wanted == columns, f"the evaluator cannot give {sorted(set(columns) - set(data))}"
-    frame = pa.table({name: data[name] for name in columns})
+    missing = set(columns) - set(keys) - set(sums)
+    assert not missing, f"the evaluator cannot give {sorted(missing)}"
     if not keys:
-        return pa.table({name: [pc.sum(frame[name]).as_py() or 0] for name in columns})
-    grouped = frame.group_by(keys, use_threads=False).aggregate([(name, "sum") for name in sums])
-    named = {f"{name}_sum": name for name in sums}
-    return grouped.rename_columns([named.get(name, name) for name in grouped.column_names]).select(columns)
+        return pa.table({name: pa.array([pc.sum(sums[name]).as_py() or 0], pa.int64()) for name in columns})
+    combined = np.zeros(table.num_rows, dtype=np.int64)
+    for key in keys.values():  # mixed radix: one int64 per group (sizes are small: values seen, buckets in range)
+        combined = combined * key.size + key.codes
+    frame = pa.table({"k": combined, **sums})
+    grouped = frame.group_by("k", use_threads=False).aggregate([(name, "sum") for name in sums])
+    out = {f"{name}_sum": name for name in sums}
+    grouped = grouped.rename_columns([out.get(name, name) for name in grouped.column_names])
+    codes, decoded = _numpy(grouped["k"]), {}
+    for name, key in reversed(keys.items()):
+        codes, code = np.divmod(codes, key.size)
+        decoded[name] = key.values(code)
+    return pa.table({name: decoded[name] if name in keys else grouped[name] for name in columns})
 
 
-def _mask(table: pa.Table, query: MacroQuery, plan: Plan) -> pa.Array:
+def _key(table: pa.Table, dimension: Dimension, plan: Plan) -> Key:
+    if dimension.kind != "time":
+        column = table[_column(dimension, plan)]
+        if not pa.types.is_dictionary(column.type):
+            column = pc.dictionary_encode(column)
+        chunks = column.chunks
+        dictionary = chunks[0].dictionary if chunks else pa.array([], pa.string())
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64) if chunks else np.zeros(0, np.int64)
+        return Key(codes, max(1, len(dictionary)), lambda codes: pc.cast(dictionary.take(pa.array(codes)), pa.string()))
+    starts = _numpy(table["start_ms"])
+    buckets = plan.bucketing
+    if buckets.size_ms:  # TimeBucket: floor((t + offset) / size) * size - offset, t ≥ 0
+        size, offset = buckets.size_ms, buckets.offset_ms
+        numbers = (starts + offset) // size
+        first = int(numbers.min()) if len(numbers) else 0
+        return Key(numbers - first, int(numbers.max()) - first + 1 if len(numbers) else 1,
+                   lambda codes: pa.array((codes + first) * size - offset, pa.int64()))
+    bounds = np.asarray(buckets.boundaries, dtype=np.int64)  # boundary_bucket: the last start ≤ t, else the first
+    return Key(np.searchsorted(bounds[1:], starts, side="right").astype(np.int64), len(bounds),
+               lambda codes: pa.array(bounds[codes], pa.int64()))
+
+
+def _numpy(column: Any) -> np.ndarray:
+    return column.to_numpy() if isinstance(column, pa.ChunkedArray) else column.to_numpy(zero_copy_only=False)
+
+
+def _mask(table: pa.Table, query: MacroQuery, plan: Plan) -> pa.ChunkedArray | None:
+    """The rows the query keeps (None: all of them; a filter every value passes costs nothing per row)."""
+    conditions = []
     start = table["start_ms"]
-    mask = pc.and_(pc.greater_equal(start, query.since_ms), pc.less(start, query.until_ms))
+    if table.num_rows and (pc.min(start).as_py() < query.since_ms or pc.max(start).as_py() >= query.until_ms):
+        conditions.append(pc.and_(pc.greater_equal(start, query.since_ms), pc.less(start, query.until_ms)))
     if any(item.kind == "field" for item in [*query.dimensions, *query.filters]):
         layout = dim_key(plan.slots)
-        mask = pc.and_(mask, _test(table["dim_key"], lambda values: pc.equal(values, layout)))
+        conditions.append(_test(table["dim_key"], lambda values: pc.equal(values, layout), None))
     for item in query.filters:
         if item.kind == "node":
-            hits = [_reached(table, value) for value in item.values]
-            condition = hits[0]
-            for hit in hits[1:]:
-                condition = pc.or_(condition, hit)
+            patterns = [f",{value}," for value in item.values]
+            conditions.append(_test(table["nodes"], lambda values: _any_of(values, patterns), None))
         else:
             allowed = pa.array(item.values, pa.string())
-            condition = _test(table[_column(item, plan)], lambda values: pc.is_in(values, value_set=allowed))
-        mask = pc.and_(mask, condition)
+            conditions.append(_test(table[_column(item, plan)], lambda values: pc.is_in(values, value_set=allowed), None))
+    mask = None
+    for condition in conditions:
+        if condition is not None:
+            mask = condition if mask is None else pc.and_(mask, condition)
     return mask
 
 
-def _group(table: pa.Table, dimension: Dimension, plan: Plan) -> Any:
-    if dimension.kind != "time":
-        return _text(table[_column(dimension, plan)])
-    starts = table["start_ms"].to_numpy()
-    buckets = plan.bucketing
-    if buckets.size_ms:  # TimeBucket: floor((t + offset) / size) * size - offset, t ≥ 0
-        return pa.array((starts + buckets.offset_ms) // buckets.size_ms * buckets.size_ms - buckets.offset_ms)
-    bounds = np.asarray(buckets.boundaries, dtype=np.int64)  # boundary_bucket: the last start ≤ t, else the first
-    return pa.array(bounds[np.searchsorted(bounds[1:], starts, side="right")])
+def _any_of(values: pa.Array, patterns: list[str]) -> pa.Array:
+    hits = pc.match_substring(values, patterns[0])
+    for pattern in patterns[1:]:
+        hits = pc.or_(hits, pc.match_substring(values, pattern))
+    return hits
 
 
-def _text(column: Any) -> Any:
-    """Dictionary columns as plain strings: the files' dictionaries differ, and the row store's keys are strings."""
-    return pc.cast(column, pa.string()) if pa.types.is_dictionary(column.type) else column
-
-
-def _test(column: Any, predicate: Any) -> pa.ChunkedArray:
-    """A predicate on a (dictionary) column: on each chunk's few distinct values, then spread by its indices."""
+def _test(column: Any, predicate: Any, when_all: Any = "rows") -> Any:
+    """A predicate on a (dictionary) column: on each chunk's few distinct values, then spread by its indices.
+    `when_all`: what to return instead when every value passes (None for a filter: nothing to filter)."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    return pa.chunked_array([pc.take(predicate(chunk.dictionary), chunk.indices) if pa.types.is_dictionary(chunk.type)
-                             else predicate(chunk) for chunk in chunks], type=pa.bool_())
+    tested = [(chunk, pc.fill_null(predicate(chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk), False)) for chunk in chunks]
+    if when_all != "rows" and all(pc.all(passed).as_py() is not False for _, passed in tested):
+        return when_all
+    return pa.chunked_array([pc.take(passed, chunk.indices) if pa.types.is_dictionary(chunk.type) else passed
+                             for chunk, passed in tested], type=pa.bool_())
 
 
 def _reached(table: pa.Table, node: str) -> pa.ChunkedArray:

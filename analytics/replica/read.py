@@ -10,7 +10,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.db import transaction
 
@@ -102,12 +104,23 @@ def merge(columnar: pa.Table, raw: list[tuple], columns: list[str]) -> list[tupl
         combined = columnar
     if keys:
         combined = combined.sort_by([(name, "ascending") for name in keys])
-    return list(zip(*(column.to_pylist() for column in combined.columns)))
+    return list(zip(*(_values(column) for column in combined.columns)))
+
+
+def _values(column: pa.ChunkedArray) -> list:
+    """A column as Python values: numbers through numpy, strings through their dictionary (to_pylist builds a scalar
+    per value: ~0.2 s for a 51,840-point answer)."""
+    if pa.types.is_integer(column.type):
+        return column.to_numpy().tolist()
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    values = np.array(encoded.dictionary.to_pylist() + [None], dtype=object)
+    indices = encoded.indices.fill_null(len(values) - 1) if encoded.null_count else encoded.indices
+    return values[indices.to_numpy(zero_copy_only=False)].tolist()
 
 
 def _note(current: list[int], ranges: list[tuple[int, int]], bad: list[int]) -> str:
     stale = [f"{_date(a)}" + (f"…{_date(b - 1)}" if _date(b - 1) != _date(a) else "") for a, b in ranges]
-    text = f"columnar replica: {len(current)} days; row store: {', '.join(stale) or 'nothing'}"
+    text = f"columnar replica: {len(current)} day{'' if len(current) == 1 else 's'}; row store: {', '.join(stale) or 'nothing'}"
     return text + (f" (replica file unreadable: {', '.join(map(_date, bad))}, rebuilt by the next refresh)" if bad else "")
 
 
