@@ -6,6 +6,7 @@ the files of the days whose record names the day's version are read, and the SQL
 are summed per group key, so what the service does after the fetch is unchanged.
 """
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,7 @@ from ..query.compiler import Compiled, compile_query
 from ..query.planner import Plan
 from ..query.printers import printer_for
 from ..query.spec import MacroQuery
+from ..services.answer import collection_paused
 from . import build, files
 from .versions import DAY_MS, day_of
 
@@ -49,27 +51,34 @@ def fetch(query: MacroQuery, plan: Plan, template_id: int, connection: Any) -> F
         current = {day: rows for day, version, rows in records.values_list("day_ms", "version", "rows") if versions.get(day) == version}
         if not current:
             return None
-        table = None
-        while table is None:
-            days = sorted(day for day, rows in current.items() if rows)
-            try:
-                table = files.read([files.path_of(template_id, day, versions[day]) for day in days], [current[day] for day in days],
-                                   needed_columns(query, plan))
-            except files.ReplicaFileError as exc:
-                day = next(day for day in days if str(files.path_of(template_id, day, versions[day])) == exc.args[0])
-                bad.append(day)
-                del current[day]
-        ranges = _complement(sorted(current), query.since_ms, query.until_ms)
-        compiled = compile_query(query, replace(plan, ranges=tuple(ranges)), template_id, connection, printer_for(connection))
-        raw: list[tuple] = []
-        if ranges:
-            with connection.cursor() as cursor:
-                cursor.execute(compiled.sql, compiled.params)
-                raw = cursor.fetchall()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            while True:  # the files are read and evaluated on a thread while the row store answers the other days
+                ranges = _complement(sorted(current), query.since_ms, query.until_ms)
+                compiled = compile_query(query, replace(plan, ranges=tuple(ranges)), template_id, connection, printer_for(connection))
+                days = sorted(day for day, rows in current.items() if rows)
+                paths = [files.path_of(template_id, day, versions[day]) for day in days]
+                columnar = pool.submit(_columnar, paths, [current[day] for day in days], query, plan, compiled.columns)
+                raw: list[tuple] = []
+                if ranges:
+                    with connection.cursor() as cursor:
+                        cursor.execute(compiled.sql, compiled.params)
+                        raw = cursor.fetchall()
+                try:
+                    columnar = columnar.result()
+                    break
+                except files.ReplicaFileError as exc:  # that day from the row store too, in the same snapshot
+                    day = days[[str(path) for path in paths].index(exc.args[0])]
+                    bad.append(day)
+                    del current[day]
     for day in bad:
         build.forget(template_id, day)
-    columnar = evaluate(table, query, plan, compiled.columns)
-    return Fetched(merge(columnar, raw, compiled.columns), compiled, _note(sorted(current), ranges, bad))
+    with collection_paused():
+        rows = merge(columnar, raw, compiled.columns)
+    return Fetched(rows, compiled, _note(sorted(current), ranges, bad))
+
+
+def _columnar(paths: list, rows: list[int], query: MacroQuery, plan: Plan, columns: list[str]) -> pa.Table:
+    return evaluate(files.read(paths, rows, needed_columns(query, plan)), query, plan, columns)
 
 
 def _complement(days: list[int], since: int, until: int) -> list[tuple[int, int]]:
