@@ -27,7 +27,9 @@ class Built:
 def build_day(template_id: int, day_ms: int) -> Built | None:
     """The file of one day at its current version (None: the fact table has never held that day)."""
     started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cur:  # InnoDB/SQLite: both reads see one snapshot
+    # The version is read first: rows read after it can only be newer, and then the version has moved too, so such a
+    # file is never current (safe under Django's READ COMMITTED as under a snapshot)
+    with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT version FROM analytics_fact_days WHERE template_id = %s AND day_ms = %s", [template_id, day_ms])
         found = cur.fetchone()
         if found is None:

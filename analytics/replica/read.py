@@ -43,8 +43,11 @@ def enabled(connection: Any) -> bool:
 
 def fetch(query: MacroQuery, plan: Plan, template_id: int, connection: Any) -> Fetched | None:
     """None when no day of the range is current in the replica (the caller runs the plain SQL)."""
-    first, bad = day_of(query.since_ms), []
+    first, bad, outer = day_of(query.since_ms), [], connection.in_atomic_block
     with transaction.atomic(using=connection.alias):
+        if connection.vendor == "mysql" and not outer:  # Django's READ COMMITTED would give each statement its own
+            with connection.cursor() as cursor:           # snapshot: the versions and the SQL must see one
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         versions = dict(FactDay.objects.using(connection.alias).filter(template_id=template_id, day_ms__gte=first,
                                                                        day_ms__lt=query.until_ms).values_list("day_ms", "version"))
         records = ReplicaDay.objects.using(connection.alias).filter(template_id=template_id, day_ms__gte=first, day_ms__lt=query.until_ms)
