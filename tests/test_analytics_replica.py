@@ -199,3 +199,27 @@ def test_the_status_endpoint_says_what_the_replica_holds(replica):
     body = viewer.get("/api/analytics/replica/", {"template": "mobile-pay"}).json()
     assert (body["days"], body["current_days"], body["stale_days"], body["stale"], body["rows"]) == (2, 1, 1, [SINCE + DAY], 1)
     assert viewer.get("/api/analytics/replica/", {"template": "nope"}).status_code == 400
+
+
+def test_the_command_and_the_beat_task_rebuild_stale_days_within_their_bounds(replica, settings):
+    from django.core.management import CommandError, call_command
+
+    from analytics.tasks import refresh_fact_replica
+
+    template, upkeep = replica
+    with connection.cursor() as cur:
+        upkeep.write(cur, [document(i, SINCE + i * DAY + HOUR, 0, "closed", "card", "eu", 900, []) for i in range(4)], [])
+    with pytest.raises(CommandError):
+        call_command("refresh_replica")
+    with pytest.raises(CommandError):
+        call_command("refresh_replica", "--template", "nope")
+    call_command("refresh_replica", "--template", "mobile-pay", "--limit", "1")
+    assert list(build.stale_days(template.pk)) == [(template.pk, SINCE + 2 * DAY), (template.pk, SINCE + DAY), (template.pk, SINCE)]
+    settings.LUNA_FACT_REPLICA_DAYS_PER_RUN = 2
+    assert refresh_fact_replica() == 2
+    call_command("refresh_replica", "--all")
+    assert not build.stale_days(template.pk).exists()
+    settings.LUNA_FACT_REPLICA = False
+    with connection.cursor() as cur:
+        upkeep.write(cur, [document(9, SINCE + HOUR, 0, "closed", "card", "eu", 900, [])], [])
+    assert refresh_fact_replica() == 0  # off: nothing built
