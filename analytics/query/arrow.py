@@ -1,7 +1,7 @@
 """The fact path's evaluator for the columnar replica: the same typed spec and plan as the SQL printers, over a
 pyarrow table of fact rows, returning the same additive columns (`g_<name>` groups, `x_bucket` when percentiles
 fold, `x_sessions`, `x_share_i`, `x_completeness`, `x_duration_sum`, `x_open`, `x_node_i`), so rows from the replica
-and from the row store add up per group key (analytics/services/replica_read.py).
+and from the row store add up per group key (analytics/replica/read.py).
 
 It mirrors analytics/query/compiler.py `_fact_table_queryset`: the time bucket is `TimeBucket`'s arithmetic or
 `boundary_bucket`'s CASE, in numpy; filters are `IN` lists and the `,a,b,` node text matched as a substring.
@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..facts.row import dim_key
+from ..rollups.histogram import BUCKETS
 from .compiler import OPEN, node_column, share_column
 from .planner import Plan
 from .spec import Dimension, MacroQuery
@@ -60,7 +61,7 @@ def evaluate(table: pa.Table, query: MacroQuery, plan: Plan, columns: list[str])
     table = table.unify_dictionaries()  # one dictionary per column: codes mean the same in every file's rows
     keys = {f"g_{d.name}": _key(table, d, plan) for d in keyed}
     if "x_bucket" in columns:
-        keys["x_bucket"] = Key(_numpy(table["duration_bucket"]).astype(np.int64), 64, lambda codes: pa.array(codes, pa.int64()))
+        keys["x_bucket"] = Key(_numpy(table["duration_bucket"]).astype(np.int64), BUCKETS, lambda codes: pa.array(codes, pa.int64()))
     sums: dict[str, Any] = {"x_sessions": pa.array(np.ones(table.num_rows, dtype=np.int64))}
     for i, measure in enumerate(query.measures):
         if measure.kind == "share":
