@@ -58,29 +58,29 @@ def evaluate(table: pa.Table, query: MacroQuery, plan: Plan, columns: list[str])
     mask = _mask(table, query, plan)
     table = table.filter(mask) if mask is not None else table
     keyed = [d for d in query.dimensions if d.kind != "node"]
-    table = table.unify_dictionaries()  # one dictionary per column: codes mean the same in every file's rows
     keys = {f"g_{d.name}": _key(table, d, plan) for d in keyed}
     if "x_bucket" in columns:
         keys["x_bucket"] = Key(_numpy(table["duration_bucket"]).astype(np.int64), BUCKETS, lambda codes: pa.array(codes, pa.int64()))
     sums: dict[str, Any] = {"x_sessions": pa.array(np.ones(table.num_rows, dtype=np.int64))}
     for i, measure in enumerate(query.measures):
         if measure.kind == "share":
-            sums[share_column(i)] = _count(_test(table["conclusion"], lambda values: pc.equal(values, measure.conclusion)))
+            sums[share_column(i)] = _flags(table["conclusion"], lambda values: pc.equal(values, measure.conclusion))
         elif measure.kind == "completeness":
             sums["x_completeness"] = table["completeness_e4"]
         elif measure.kind in ("sum", "avg"):
             sums["x_duration_sum"] = table["duration_ms"]
-    sums[OPEN] = _count(_test(table["status"], lambda values: pc.equal(values, "open")))
+    sums[OPEN] = _flags(table["status"], lambda values: pc.equal(values, "open"))
     if any(d.kind == "node" for d in query.dimensions):
         for i, node in enumerate(plan.nodes):
-            sums[node_column(i)] = _count(_reached(table, node))
+            sums[node_column(i)] = _flags(table["nodes"], lambda values: pc.match_substring(values, f",{node},"))
     missing = set(columns) - set(keys) - set(sums)
     assert not missing, f"the evaluator cannot give {sorted(missing)}"
     if not keys:
         return pa.table({name: pa.array([pc.sum(sums[name]).as_py() or 0], pa.int64()) for name in columns})
     combined = np.zeros(table.num_rows, dtype=np.int64)
     for key in keys.values():  # mixed radix: one int64 per group (sizes are small: values seen, buckets in range)
-        combined = combined * key.size + key.codes
+        combined *= key.size  # in place: no 80 MB temporaries per step
+        combined += key.codes
     frame = pa.table({"k": combined, **sums})
     grouped = frame.group_by("k", use_threads=False).aggregate([(name, "sum") for name in sums])
     out = {f"{name}_sum": name for name in sums}
@@ -94,13 +94,8 @@ def evaluate(table: pa.Table, query: MacroQuery, plan: Plan, columns: list[str])
 
 def _key(table: pa.Table, dimension: Dimension, plan: Plan) -> Key:
     if dimension.kind != "time":
-        column = table[_column(dimension, plan)]
-        if not pa.types.is_dictionary(column.type):
-            column = pc.dictionary_encode(column)
-        chunks = column.chunks
-        dictionary = chunks[0].dictionary if chunks else pa.array([], pa.string())
-        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64) if chunks else np.zeros(0, np.int64)
-        return Key(codes, max(1, len(dictionary)), lambda codes: pc.cast(dictionary.take(pa.array(codes)), pa.string()))
+        codes, dictionary = _codes(table[_column(dimension, plan)])
+        return Key(codes, max(1, len(dictionary)), lambda codes: dictionary.take(pa.array(codes)))
     starts = _numpy(table["start_ms"])
     buckets = plan.bucketing
     if buckets.size_ms:  # TimeBucket: floor((t + offset) / size) * size - offset, t ≥ 0
@@ -112,6 +107,33 @@ def _key(table: pa.Table, dimension: Dimension, plan: Plan) -> Key:
     bounds = np.asarray(buckets.boundaries, dtype=np.int64)  # boundary_bucket: the last start ≤ t, else the first
     return Key(np.searchsorted(bounds[1:], starts, side="right").astype(np.int64), len(bounds),
                lambda codes: pa.array(bounds[codes], pa.int64()))
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """A (dictionary) column as codes into one dictionary of its distinct values: each file's dictionary is mapped
+    through a small lookup array (what `unify_dictionaries` does, without rebuilding the table)."""
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    seen: dict[str, int] = {}
+    parts = []
+    for chunk in column.chunks:
+        lookup = np.array([seen.setdefault(value, len(seen)) for value in chunk.dictionary.to_pylist()] or [0], dtype=np.int64)
+        parts.append(lookup[chunk.indices.to_numpy(zero_copy_only=False)])
+    codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return codes, pa.array(list(seen), pa.string())
+
+
+def _flags(column: pa.ChunkedArray, predicate: Any) -> pa.Array:
+    """1 where a (dictionary) column's value passes, else 0, as int64 to sum: the predicate runs on each file's few
+    distinct values, the rows take theirs by index."""
+    parts = []
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            passed = pc.fill_null(predicate(chunk.dictionary), False).to_numpy(zero_copy_only=False)
+            parts.append(np.append(passed, False)[chunk.indices.to_numpy(zero_copy_only=False)])
+        else:
+            parts.append(pc.fill_null(predicate(chunk), False).to_numpy(zero_copy_only=False))
+    return pa.array(np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64))
 
 
 def _numpy(column: Any) -> np.ndarray:
@@ -126,14 +148,14 @@ def _mask(table: pa.Table, query: MacroQuery, plan: Plan) -> pa.ChunkedArray | N
         conditions.append(pc.and_(pc.greater_equal(start, query.since_ms), pc.less(start, query.until_ms)))
     if any(item.kind == "field" for item in [*query.dimensions, *query.filters]):
         layout = dim_key(plan.slots)
-        conditions.append(_test(table["dim_key"], lambda values: pc.equal(values, layout), None))
+        conditions.append(_test(table["dim_key"], lambda values: pc.equal(values, layout)))
     for item in query.filters:
         if item.kind == "node":
             patterns = [f",{value}," for value in item.values]
-            conditions.append(_test(table["nodes"], lambda values: _any_of(values, patterns), None))
+            conditions.append(_test(table["nodes"], lambda values: _any_of(values, patterns)))
         else:
             allowed = pa.array(item.values, pa.string())
-            conditions.append(_test(table[_column(item, plan)], lambda values: pc.is_in(values, value_set=allowed), None))
+            conditions.append(_test(table[_column(item, plan)], lambda values: pc.is_in(values, value_set=allowed)))
     mask = None
     for condition in conditions:
         if condition is not None:
@@ -148,21 +170,12 @@ def _any_of(values: pa.Array, patterns: list[str]) -> pa.Array:
     return hits
 
 
-def _test(column: Any, predicate: Any, when_all: Any = "rows") -> Any:
-    """A predicate on a (dictionary) column: on each chunk's few distinct values, then spread by its indices.
-    `when_all`: what to return instead when every value passes (None for a filter: nothing to filter)."""
+def _test(column: Any, predicate: Any) -> pa.ChunkedArray | None:
+    """A filter on a (dictionary) column: the predicate on each chunk's few distinct values, spread by its indices;
+    None when every value passes (nothing to filter)."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     tested = [(chunk, pc.fill_null(predicate(chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk), False)) for chunk in chunks]
-    if when_all != "rows" and all(pc.all(passed).as_py() is not False for _, passed in tested):
-        return when_all
+    if all(pc.all(passed).as_py() is not False for _, passed in tested):
+        return None
     return pa.chunked_array([pc.take(passed, chunk.indices) if pa.types.is_dictionary(chunk.type) else passed
                              for chunk, passed in tested], type=pa.bool_())
-
-
-def _reached(table: pa.Table, node: str) -> pa.ChunkedArray:
-    """`nodes LIKE '%,node,%'` (the compiler's `contains`)."""
-    return _test(table["nodes"], lambda values: pc.match_substring(values, f",{node},"))
-
-
-def _count(condition: Any) -> Any:
-    return pc.cast(pc.fill_null(condition, False), pa.int64())
