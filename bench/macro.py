@@ -22,6 +22,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
 from bench.gc_watch import Collections  # noqa: E402
 from bench.macro_breakdown import HEADER, breakdown, print_breakdown  # noqa: E402
 from bench.macro_load import DAY, DIMENSIONS, documents, load  # noqa: E402
+from bench.macro_replica import build as build_replica, make_stale, replica_dir  # noqa: E402
 
 
 def loaded_until(template_id: int) -> int:
@@ -60,9 +61,10 @@ def upkeep_cost(template_id: int, until_ms: int, sessions: int = 20_000, batch: 
     stats = upkeep.stats
     print(f"rollup + fact upkeep alone: {2 * sessions / seconds:,.0f} session revisions/s ({1000 * seconds / (2 * sessions):.2f} ms "
           f"each, {1000 * cpu / (2 * sessions):.2f} ms client CPU); rollup rows written per revision "
-          f"{stats.rows_written / stats.sessions:.2f} combined vs {stats.rows_uncombined / stats.sessions:.2f} (batches of {batch})")
+          f"{stats.rows_written / stats.sessions:.2f} combined vs {stats.rows_uncombined / stats.sessions:.2f} (batches of {batch}); "
+          f"replica day versions bumped {facts.days_bumped:,} times ({facts.days_bumped / (2 * sessions / batch):.1f} a batch)")
     for table in ("analytics_rollup", "analytics_rollup_hours", "analytics_rollup_days", "analytics_rollup_span", "analytics_session_contribution",
-                  "analytics_session_fact"):
+                  "analytics_session_fact", "analytics_fact_days"):
         cur.execute(f"DELETE FROM {table} WHERE template_id = %s", [template_id])
     conn.commit()
     conn.close()
@@ -127,7 +129,16 @@ def main() -> None:
                         help="per query: server time (ANALYZE), handler reads, execute + fetch, end to end (MariaDB)")
     parser.add_argument("--only", choices=["rollups", "facts"], help="measure one source only")
     parser.add_argument("--figures", action="store_true", help="also time the dashboard's Plotly figure of each answer")
+    parser.add_argument("--replica-build", action="store_true", help="build the columnar replica's stale days first")
+    parser.add_argument("--stale-days", type=int, default=0,
+                        help="make the last N days stale before timing (read from the row store), rebuild them after")
+    parser.add_argument("--no-replica", action="store_true", help="the fact path reads the row store only")
     args = parser.parse_args()
+    from urllib.parse import urlparse
+
+    os.environ.setdefault("LUNA_FACT_REPLICA_DIR", replica_dir(urlparse(os.environ.get("DATABASE_URL", "")).path.lstrip("/") or "default"))
+    if args.no_replica:
+        os.environ["LUNA_FACT_REPLICA"] = "off"
 
     import django
 
@@ -159,6 +170,10 @@ def main() -> None:
         return
     if args.upkeep_only:
         return upkeep_cost(template.pk, until)
+    if args.replica_build:
+        build_replica(template.pk)
+    if args.stale_days:
+        make_stale(template.pk, until, args.stale_days)
     since = until - args.days * DAY
     base = dict(template="bench-macro", since_ms=since, until_ms=until)
     loaded = f"{RollupHours.objects.filter(template=template).aggregate(n=Sum('sessions'))['n'] or 0:,} sessions loaded"
@@ -190,6 +205,8 @@ def main() -> None:
             _, _, compiled = macro.prepare(MacroQuery(**base, **spec, source=source), tidb)
             print(f"  TiDB SQL ({source}): {compiled.sql[:700]}{' …' if len(compiled.sql) > 700 else ''}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
+    if args.stale_days:
+        build_replica(template.pk)  # the stale days again current, as the beat task would make them
     if not args.skip_upkeep:
         upkeep_cost(template.pk, until)
 

@@ -10,3 +10,8 @@ from luna.settings import *  # noqa: E402,F401,F403
 # Counts and selectivity are not remembered between requests here (tests that change rows would meet old figures);
 # tests/test_counting.py turns it on where it is the subject.
 LUNA_COUNT_CACHE_S = 0
+
+# The columnar replica's files go to a directory of the run's own (tests that build files set their own).
+import tempfile  # noqa: E402
+
+LUNA_FACT_REPLICA_DIR = tempfile.mkdtemp(prefix="luna-replica-")

@@ -166,3 +166,23 @@ class MacroQuerySerializer(serializers.Serializer):
     until_ms = serializers.IntegerField(help_text="… and before, epoch ms.")
     time_zone = serializers.CharField(required=False, default="UTC")
     source = serializers.ChoiceField(choices=["auto", "rollups", "facts", "fields"], required=False, default="auto")
+
+
+class ReplicaStatusSerializer(serializers.Serializer):
+    """The fact table's columnar replica for one template: what it holds, and the days the row store still answers."""
+
+    template = serializers.CharField()
+    enabled = serializers.BooleanField(help_text="False on TiDB (TiFlash is its replica) or with LUNA_FACT_REPLICA=off.")
+    days = serializers.IntegerField(help_text="UTC days the fact table has held rows in.")
+    current_days = serializers.IntegerField(help_text="Days whose replica file holds the day's latest version.")
+    stale_days = serializers.IntegerField(help_text="Days before today whose file is missing or older (row store until rebuilt).")
+    stale = serializers.ListField(child=serializers.IntegerField(), help_text="Their UTC starts, epoch ms (first 100).")
+    oldest_stale_ms = serializers.IntegerField(allow_null=True)
+    today_ms = serializers.IntegerField(help_text="The current UTC day, always read from the row store.")
+    rows = serializers.IntegerField(help_text="Fact rows the replica files hold.")
+    last_built_ms = serializers.IntegerField(allow_null=True)
+    directory = serializers.CharField(allow_null=True)
+
+
+class ReplicaRequestSerializer(serializers.Serializer):
+    template = serializers.CharField(max_length=100)

@@ -1,4 +1,4 @@
-"""API routes: /api/analytics/ query/, data/, dashboards/, alert-rules/, alert-firings/."""
+"""API routes: /api/analytics/ query/, data/, replica/, dashboards/, alert-rules/, alert-firings/."""
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
@@ -12,5 +12,6 @@ router.register("alert-firings", views.AlertFiringViewSet, basename="alert-firin
 urlpatterns = [
     path("query/", views.MacroQueryView.as_view(), name="analytics-query"),
     path("data/", views.DashboardDataView.as_view(), name="analytics-data"),
+    path("replica/", views.ReplicaStatusView.as_view(), name="analytics-replica"),
     *router.urls,
 ]

@@ -13,7 +13,7 @@ from sessions.permissions import HasRole
 
 from ..models import AlertFiring, AlertRule, Dashboard
 from ..query.spec import MacroQuery
-from ..services import alerts, dashboards, macro
+from ..services import alerts, dashboards, macro, replica
 from . import serializers
 
 
@@ -119,3 +119,21 @@ class AlertFiringViewSet(viewsets.ReadOnlyModelViewSet):
         if firing.resolved_at is None:
             alerts.resolve(firing, request.user.get_username())
         return Response(self.get_serializer(firing).data)
+
+
+@extend_schema(tags=["analytics"])
+class ReplicaStatusView(APIView):
+    """The columnar replica of the session fact table: days held, days stale (read from the row store meanwhile)."""
+
+    permission_classes = [HasRole]
+    read_role = Role.VIEWER
+
+    @extend_schema(parameters=[serializers.ReplicaRequestSerializer], responses={200: serializers.ReplicaStatusSerializer})
+    def get(self, request: Request) -> Response:
+        params = serializers.ReplicaRequestSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        try:
+            template = macro.template_for(params.validated_data["template"])
+        except macro.QueryError as exc:
+            return Response({"errors": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(replica.status(template))

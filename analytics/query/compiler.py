@@ -146,6 +146,8 @@ def _fact_table_queryset(query: MacroQuery, plan: Plan, template_id: int, tidb: 
     """Percentiles: TiDB's APPROX_PERCENTILE; elsewhere one row per group × duration bucket, merged by the service
     into the rollups' histogram (the same ±16 % as from the rollups, and equal to their answer)."""
     qs = SessionFact.objects.filter(template_id=template_id, start_ms__gte=query.since_ms, start_ms__lt=query.until_ms)
+    if plan.ranges is not None:  # the days the columnar replica does not answer
+        qs = qs.filter(_any(Q(start_ms__gte=low, start_ms__lt=high) for low, high in plan.ranges))
     if any(item.kind == "field" for item in [*query.dimensions, *query.filters]):
         qs = qs.filter(dim_key=dim_key(plan.slots))
     for item in query.filters:

@@ -36,6 +36,7 @@ class Plan:
     hours: bool = False  # … and spread their 24 hourly counts (sessions per hour)
     without_conclusion: bool = False  # … the ones without the conclusion either (analytics_rollup_days)
     span: tuple[int, int] | None = None  # rollups: the histogram buckets the template's rows can hold (None: all)
+    ranges: tuple[tuple[int, int], ...] | None = None  # facts: read only these start_ms ranges (the rest: the replica)
 
 
 def plan(query: MacroQuery, template_dimensions: list[str], layouts: tuple[str, ...] = (), nodes: tuple[str, ...] = ()) -> Plan:

@@ -204,6 +204,13 @@ def fold_histograms(records: list[dict[str, Any]], groups: list[str]) -> list[di
     return list(merged.values())
 
 
+def folded_columns(columns: list[str], width: int, fold: bool) -> list[str]:
+    """The columns `fold_histograms` gives, for an answer without rows (its readers still need the histogram's)."""
+    if not fold:
+        return columns
+    return [*columns[:width], *(c for c in columns[width:] if c != "x_bucket"), *(f"x_{h}" for h in HISTOGRAM)]
+
+
 def unpivot_nodes(records: list[dict[str, Any]], query: MacroQuery, nodes: tuple[str, ...]) -> list[dict[str, Any]]:
     """One count per node in each row (the fact table) → one row per node reached, ordered like the SQL of the
     key-value path (every dimension ascending, missing values first)."""

@@ -1,10 +1,11 @@
-"""Fact-table maintenance outside the sink: backfill from stored sessions (written before the table existed)."""
+"""Fact-table maintenance outside the sink: backfill from stored sessions (written before the table existed). Both
+writes go through the sink's upkeep or `delete_facts`, so the replica's day versions move with them."""
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
 from sessions.models import AnalysisTemplate, Session
 
-from ..facts.upkeep import FactUpkeep
+from ..facts.upkeep import FactUpkeep, delete_facts
 from ..models import SessionFact
 from ..query.printers import dialect_of
 from ..rollups.dimensions import TemplateDimensions
@@ -35,5 +36,6 @@ def backfill(template: AnalysisTemplate, batch: int = BACKFILL_BATCH, ids: list[
         written, after = written + len(chunk), chunk[-1]
     orphans = SessionFact.objects.filter(template=template).exclude(Exists(Session.objects.filter(pk=OuterRef("session_id"))))
     while gone := list(orphans.values_list("session_id", flat=True)[:batch]):
-        SessionFact.objects.filter(session_id__in=gone).delete()
+        with transaction.atomic(), connection.cursor() as cur:
+            delete_facts(cur, dialect_of(connection), gone)
     return written

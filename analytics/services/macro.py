@@ -14,8 +14,9 @@ from ..query.compiler import OPEN, Compiled, compile_query
 from ..query.planner import Plan, PlanError, coarsest_grain, plan
 from ..query.printers import dialect_of, printer_for
 from ..query.spec import MacroQuery
+from ..replica import read as replica
 from ..rollups.contribution import slots
-from .answer import MacroResult, axes, collection_paused, fold_histograms, hour_series, shape, to_series, unpivot_nodes
+from .answer import MacroResult, axes, collection_paused, fold_histograms, folded_columns, hour_series, shape, to_series, unpivot_nodes
 
 __all__ = ["MacroResult", "QueryError", "prepare", "run", "template_for"]
 
@@ -76,9 +77,14 @@ def prepare(query: MacroQuery, connection: Any = None) -> tuple[AnalysisTemplate
 def run(query: MacroQuery) -> MacroResult:
     connection = connections[ALIAS]
     template, chosen, compiled = prepare(query, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(compiled.sql, compiled.params)
-        raw = cursor.fetchall()
+    fetched = replica.fetch(query, chosen, template.pk, connection) if chosen.source == "facts" and replica.enabled(connection) else None
+    if fetched is not None:  # current days from the columnar replica, the others from the row store
+        raw, compiled = fetched.raw, fetched.compiled
+        chosen = replace(chosen, reason=f"{chosen.reason}; {fetched.note}")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, compiled.params)
+            raw = cursor.fetchall()
     dims = [d.name for d in query.dimensions]
     columns = compiled.columns
     counted = None
@@ -94,7 +100,7 @@ def run(query: MacroQuery) -> MacroResult:
                 records = fold_histograms(records, columns[:len(dims)])
             if compiled.pivot:
                 records = unpivot_nodes(records, query, compiled.pivot)
-            columns = list(records[0]) if records else columns
+            columns = list(records[0]) if records else folded_columns(columns, len(dims), compiled.fold)
             raw = [tuple(record.values()) for record in records]
         with collection_paused():
             series = to_series(shape(raw, columns, query, chosen.source, compiled.histogram_from), query)

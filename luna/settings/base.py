@@ -146,3 +146,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_errors_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LUNA_LOG_LEVEL", default="INFO")},
 }
+
+# The fact table's columnar replica (MariaDB/MySQL/SQLite; TiDB reads TiFlash instead): Parquet files per template ×
+# UTC day, rebuilt by the beat task `refresh-fact-replica` when a day's version moves; the fact path reads current
+# days from them and the rest from the row store (analytics/replica). LUNA_FACT_REPLICA=off reads the row store only.
+LUNA_FACT_REPLICA = env.bool("LUNA_FACT_REPLICA", default=True)
+LUNA_FACT_REPLICA_DIR = env.str("LUNA_FACT_REPLICA_DIR", default=str(VAR_DIR / "replica"))
+LUNA_FACT_REPLICA_DAYS_PER_RUN = env.int("LUNA_FACT_REPLICA_DAYS_PER_RUN", default=8)

@@ -67,4 +67,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("LUNA_TREND_INTERVAL", default=60.0),
         "options": {"expires": 60.0},
     },
+    # Why: a fact-table day whose version moved (the sink, retention) is read from the row store until its replica
+    # file is rebuilt; a bounded number of days per run keeps each run short (LUNA_FACT_REPLICA_DAYS_PER_RUN).
+    "refresh-fact-replica": {
+        "task": "analytics.tasks.refresh_fact_replica",
+        "schedule": env.float("LUNA_FACT_REPLICA_INTERVAL", default=60.0),
+        "options": {"expires": 60.0},
+    },
 }

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from analytics.models import SessionFact
+from analytics.facts.upkeep import delete_facts
+from analytics.query.printers import dialect_of
 
 from ..models import AnalysisTemplate, DeadLetter, LateEvent, Session, SessionRevision
 from ..models.sessions import SessionConclusion, SessionField, SessionNode, SessionRuleError
@@ -44,7 +45,8 @@ def apply_retention(template: AnalysisTemplate, now_ms: int | None = None, batch
             for model in (SessionField, SessionNode, SessionConclusion, SessionRuleError):
                 model.objects.filter(session_id__in=ids).delete()
             SessionRevision.objects.filter(session_id__in=ids).delete()
-            SessionFact.objects.filter(session_id__in=ids).delete()  # the rollups keep their totals
+            with connection.cursor() as cursor:  # the rollups keep their totals; the replica's day versions go up
+                delete_facts(cursor, dialect_of(connection), ids)
             purged.sessions += Session.objects.filter(pk__in=ids).delete()[0]
     purged.dead_letters = _batched(DeadLetter.objects.filter(template=template, created_ms__lt=cutoff), batch)
     purged.late_events = _batched(LateEvent.objects.filter(template=template, created_ms__lt=cutoff, replayed_ms__isnull=False), batch)
