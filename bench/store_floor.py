@@ -3,7 +3,7 @@
     # 1. record what the sink sends in a real run (one file per sink connection):
     LUNA_SINK_TRACE_DIR=/abs/trace .venv/bin/python bench/throughput.py --orders 170000 --engine jvm --db URL --work DIR
     # 2. or the lower bound, every session written once (the pure engine's final sessions, through the job's writer):
-    .venv/bin/python bench/store_floor.py once DIR/data/mobile-pay --db SCRATCH_URL --trace-dir /abs/once
+    .venv/bin/python bench/store_floor.py once DIR/data --db SCRATCH_URL --trace-dir /abs/once
     # 3. replay a trace into a fresh database with the schema (and the non-sink rows) of SOURCE_URL, and print figures:
     .venv/bin/python bench/store_floor.py replay /abs/trace/sink-*.sql --source-db URL --fresh-db NAME --events 1015683
 
@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+KIND = re.compile(rb"^(?:(SELECT) [^']*? FROM (\w+)|(INSERT IGNORE INTO|INSERT INTO|UPDATE|DELETE FROM) (\w+))")
 WRITES = re.compile(rb"^(?:INSERT(?: IGNORE)? INTO|UPDATE|DELETE FROM) (\w+)")
 DONE = "store-floor-replay-done"
 
@@ -93,6 +94,8 @@ def replay(args: argparse.Namespace) -> None:
                 if match:
                     sink_tables.add(match.group(1).decode())
     fresh_copy(args.source_db, args.fresh_db, sink_tables)
+    if args.by_statement:
+        return by_statement(args, traces)
     pid = mysqld_pid()
     load_before = os.getloadavg()
     before_threads, before_total = threads(pid), cpu_seconds(Path(f"/proc/{pid}/stat"))
@@ -147,6 +150,57 @@ def replay(args: argparse.Namespace) -> None:
               f"≤ {2 * events / server_cpu:,.0f} events/s with both cores its own")
 
 
+def statement_kind(line: bytes) -> str:
+    """A statement's verb and table: what the breakdown groups by."""
+    match = KIND.match(line)
+    if not match:
+        return line.split(b" ", 1)[0].rstrip(b";").decode()
+    verb, table = (match.group(1) or match.group(3)).decode(), (match.group(2) or match.group(4)).decode()
+    return f"{verb} {table}" + (" (upsert)" if b"ON DUPLICATE KEY UPDATE" in line else "")
+
+
+def schedstat(pid: int, tid: int) -> float:
+    """A thread's CPU time in seconds, nanosecond-exact (utime/stime tick at 10 ms, too coarse a statement)."""
+    return int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0]) / 1e9
+
+
+def by_statement(args: argparse.Namespace, traces: list[Path]) -> None:
+    """Each statement through PyMySQL, timed: wall as the client saw it and the server's connection thread CPU
+    (schedstat), grouped by verb and table. Python is in the loop here (it reads the SELECTs' answers), so the
+    totals are a little higher than the plain replay's; the shares are what this mode is for."""
+    import pymysql
+
+    u = urlparse(args.source_db)
+    conn = pymysql.connect(host=u.hostname, port=u.port or 3306, user=unquote(u.username), password=unquote(u.password or ""),
+                           database=args.fresh_db, charset="utf8mb4", autocommit=False)
+    pid = mysqld_pid()
+    before = {tid: schedstat(pid, tid) for tid in threads(pid)}
+    conn.query("SELECT BENCHMARK(3000000, MD5('which thread am I'))")  # the busiest thread now is this connection's
+    tid = max(threads(pid), key=lambda t: schedstat(pid, t) - before.get(t, 0.0))
+    groups: dict[str, list[float]] = {}
+    total = cpu_seconds(Path(f"/proc/{pid}/stat"))
+    for path in traces:
+        with path.open("rb") as f:
+            for line in f:
+                statement = line.rstrip(b"\n").removesuffix(b";")
+                cpu, wall = schedstat(pid, tid), time.perf_counter()
+                rows = conn.query(statement)
+                wall, cpu = time.perf_counter() - wall, schedstat(pid, tid) - cpu
+                group = groups.setdefault(statement_kind(statement), [0, 0, 0.0, 0.0])
+                group[0] += 1
+                group[1] += rows or 0
+                group[2] += wall
+                group[3] += cpu
+    total = cpu_seconds(Path(f"/proc/{pid}/stat")) - total
+    conn.close()
+    thread_cpu = sum(g[3] for g in groups.values())
+    print(f"by statement ({sum(g[0] for g in groups.values()):,} statements): mysqld CPU {total:.1f} s in all, "
+          f"{thread_cpu:.1f} s in the connection thread, wall {sum(g[2] for g in groups.values()):.1f} s")
+    print(f"  {'statement':<58} {'count':>7} {'rows':>10} {'wall s':>8} {'CPU s':>7} {'share':>6}")
+    for kind, (count, rows, wall, cpu) in sorted(groups.items(), key=lambda item: -item[1][3]):
+        print(f"  {kind:<58} {count:>7,} {rows:>10,} {wall:>8.1f} {cpu:>7.1f} {cpu / thread_cpu:>6.0%}")
+
+
 def once(args: argparse.Namespace) -> None:
     """The lower bound's trace: each session's final state written once, through the job's own writer (traced)."""
     import json
@@ -161,8 +215,8 @@ def once(args: argparse.Namespace) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from bench.sink import interleaved
     from jobs.sessionize.logic.engine import Correlator
+    from jobs.sessionize.logic.records import Event, parse_line
     from jobs.sessionize.logic.sessions import Emission
     from jobs.sessionize.logic.template import compile_template
     from jobs.sessionize.sink.dialects import connect
@@ -174,8 +228,16 @@ def once(args: argparse.Namespace) -> None:
     version = TemplateVersion.objects.get(template__name="mobile-pay")
     template = compile_template(json.loads((ROOT / "sessions" / "demo" / "mobile-pay.json").read_text()))
     started = time.perf_counter()
+    events = []  # in event-time order, so nothing is late: every planned session, in its final state
+    for source in template.sources.values():
+        for path in sorted((Path(args.data_dir) / source.location).glob("*.jsonl")):
+            with path.open() as lines:
+                events += [e for e in (parse_line(template, source.name, line) for line in lines) if isinstance(e, Event)]
+    events.sort(key=lambda e: e.ts)
     corr = Correlator(template)
-    corr.feed_lines(interleaved(template, Path(args.data_dir), args.chunk))
+    for event in events:
+        corr.add_event(event)
+        corr.advance(max(corr.max_ts, event.ts))
     corr.finish()
     finals = [Emission(s.revision, s.document, [], "close") for s in corr.store.values()]
     print(f"pure engine: {len(finals):,} sessions in {time.perf_counter() - started:.0f} s")
@@ -195,12 +257,12 @@ def main() -> None:
     r.add_argument("--source-db", required=True, help="the database the trace was recorded into (schema and non-sink rows)")
     r.add_argument("--fresh-db", required=True, help="name of the database to (re)create for the replay")
     r.add_argument("--events", type=int, default=0, help="input lines of the run the trace came from")
+    r.add_argument("--by-statement", action="store_true", help="time each statement (PyMySQL), grouped by verb and table")
     o = commands.add_parser("once", help="a trace writing each session's final state once")
     o.add_argument("data_dir")
     o.add_argument("--db", required=True, help="a scratch database URL (migrated; the trace is recorded writing into it)")
     o.add_argument("--trace-dir", required=True)
     o.add_argument("--batch", type=int, default=1000, help="sessions a transaction")
-    o.add_argument("--chunk", type=int, default=2000, help="lines read from one source before the next")
     args = parser.parse_args()
     replay(args) if args.command == "replay" else once(args)
 
