@@ -105,11 +105,9 @@ def connect(database_url: str) -> tuple[Dialect, Callable[[], Any]]:
             return conn
         return SQLITE, sqlite_connection
     if url.scheme in ("mysql", "mariadb", "tidb", "mysql2"):
-        import pymysql
+        from .binding import BatchCursor, PipelinedConnection
 
-        from .binding import BatchCursor
-
-        connection = pymysql.connections.Connection
+        connection = PipelinedConnection
         if os.environ.get("LUNA_SINK_TRACE_DIR"):  # a benchmark's statement trace (bench/store_floor.py)
             from .trace import TracedConnection as connection
 

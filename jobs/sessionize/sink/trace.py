@@ -8,13 +8,14 @@ import itertools
 import os
 from pathlib import Path
 
-from pymysql.connections import Connection
 from pymysql.constants import COMMAND
+
+from .binding import PipelinedConnection
 
 _numbers = itertools.count()
 
 
-class TracedConnection(Connection):
+class TracedConnection(PipelinedConnection):
     """A PyMySQL connection that appends each statement it sends to `<dir>/sink-<pid>-<n>.sql`."""
 
     def __init__(self, *args, **kwargs):

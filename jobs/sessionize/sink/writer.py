@@ -139,6 +139,8 @@ class SessionWriter:
     def _transaction(self, batch: list[Record], outage: tuple[float | None, str]) -> None:
         conn = self._connection()
         cur = conn.cursor()
+        if hasattr(cur, "defer_writes"):  # MySQL: writes run on the server while the next rows are built (binding.py)
+            cur.defer_writes = True
         try:
             self._begin(cur)
             self._write_sessions(cur, [b for b in batch if isinstance(b, Emission)])
