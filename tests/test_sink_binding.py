@@ -78,6 +78,8 @@ def test_a_deferred_write_is_seen_by_the_next_select_and_its_error_raised_by_the
     cur.executemany("INSERT INTO deferred_probe (id) VALUES (%s)", [(1,), (2,)])
     cur.execute("SELECT COUNT(*) FROM deferred_probe")  # waits for the insert's answer first
     assert cur.fetchall() == ((2,),)
+    cur.execute("WITH probe AS (SELECT MAX(id) AS top FROM deferred_probe) SELECT top FROM probe")  # only writes wait
+    assert cur.fetchall() == ((2,),)
     cur.execute("INSERT INTO deferred_probe (id) VALUES (%s)", (2,))  # refused, but its answer is not read yet
     with pytest.raises(Exception, match="Duplicate entry"):  # (the suite may hold two copies of pymysql.err)
         connection.commit()  # the next command raises it: the transaction fails as a whole

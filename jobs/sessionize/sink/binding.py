@@ -32,6 +32,9 @@ _ENCODERS = {
 }
 
 
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", b"INSERT", b"UPDATE", b"DELETE"})  # a statement's first 6 characters
+
+
 class PipelinedConnection(Connection):
     """A connection that can send a statement without waiting for its answer (`send_deferred`): the answer is read
     before the next command of any kind (a statement, COMMIT, ROLLBACK, ping), so the server executes a write while
@@ -62,15 +65,15 @@ class PipelinedConnection(Connection):
 class BatchCursor(Cursor):
     """A PyMySQL cursor whose binding of a row of plain values skips the dispatch layers.
 
-    With `defer_writes` set (the sink's transactions), a statement other than a SELECT is sent without waiting for
-    its answer when the connection can (PipelinedConnection): nothing in the sink's transaction reads a write's
-    row count, and its SELECTs wait for what was sent before them."""
+    With `defer_writes` set (the sink's transactions), an INSERT, UPDATE or DELETE is sent without waiting for its
+    answer when the connection can (PipelinedConnection): nothing in the sink's transaction reads a write's row
+    count, and any other statement (its SELECTs) waits for what was sent before it."""
 
     defer_writes = False
 
     def _query(self, q: Any) -> int:
         conn = self._get_db()
-        if self.defer_writes and isinstance(conn, PipelinedConnection) and not q[:6].upper() in ("SELECT", b"SELECT"):
+        if self.defer_writes and isinstance(conn, PipelinedConnection) and q[:6].upper() in _WRITES:
             self._clear_result()
             conn.send_deferred(q)
             self.rowcount = -1  # not known yet, and not asked for
