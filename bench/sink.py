@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=60_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--chunk", type=int, default=2000, help="lines read from one source before the next")
+    parser.add_argument("--wait-each", action="store_true", help="wait for each write's answer (no pipelined writes)")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.db
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
@@ -60,7 +61,7 @@ def main() -> None:
     corr.finish()
     revisions = corr.emissions
     dialect, factory = connect(args.db)
-    writer = SessionWriter(900_001, dialect, factory)
+    writer = SessionWriter(900_001, dialect, factory, pipelined=not args.wait_each)
     conn = factory()
     cur = conn.cursor()
 
@@ -77,7 +78,7 @@ def main() -> None:
     cur.execute("SHOW GLOBAL STATUS WHERE Variable_name IN ('Handler_write', 'Handler_delete')")
     rows = sum(int(v) for _, v in cur.fetchall()) - before_rows  # global: the whole server, so run it alone
     sessions = len({r.document["uid"] for r in revisions})
-    print(f"{len(revisions):,} revisions of {sessions:,} sessions ({len(revisions) / sessions:.2f} a session), batches of {args.batch}")
+    print(f"{len(revisions):,} revisions of {sessions:,} sessions ({len(revisions) / sessions:.2f} a session), batches of {args.batch}, {'writes waited for one by one' if args.wait_each else 'writes pipelined'}")
     print(f"sink: {cpu / len(revisions) * 1e6:,.0f} µs client CPU a revision, wall {wall:.1f} s "
           f"({len(revisions) / wall:,.0f} revisions/s), ≈{rows / len(revisions):.1f} rows written or deleted a revision "
           f"(server handler counts, whole server)")

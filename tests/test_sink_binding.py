@@ -69,3 +69,20 @@ def test_a_multi_row_insert_is_cut_into_the_same_statements_as_pymysql_cuts_it(c
         assert cursor.executemany(query, rows) == len(cursor.sent)
         sent.append(cursor.sent)
     assert sent[0] == sent[1]
+
+
+def test_a_deferred_write_is_seen_by_the_next_select_and_its_error_raised_by_the_next_command(connection):
+    cur = connection.cursor()
+    cur.execute("CREATE TEMPORARY TABLE deferred_probe (id INT PRIMARY KEY)")
+    cur.defer_writes = True
+    cur.executemany("INSERT INTO deferred_probe (id) VALUES (%s)", [(1,), (2,)])
+    cur.execute("SELECT COUNT(*) FROM deferred_probe")  # waits for the insert's answer first
+    assert cur.fetchall() == ((2,),)
+    cur.execute("WITH probe AS (SELECT MAX(id) AS top FROM deferred_probe) SELECT top FROM probe")  # only writes wait
+    assert cur.fetchall() == ((2,),)
+    cur.execute("INSERT INTO deferred_probe (id) VALUES (%s)", (2,))  # refused, but its answer is not read yet
+    with pytest.raises(Exception, match="Duplicate entry"):  # (the suite may hold two copies of pymysql.err)
+        connection.commit()  # the next command raises it: the transaction fails as a whole
+    connection.rollback()
+    cur.execute("SELECT COUNT(*) FROM deferred_probe")
+    assert cur.fetchall() == ((0,),)  # the connection is usable and nothing of the transaction stayed

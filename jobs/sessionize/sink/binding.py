@@ -1,4 +1,5 @@
-"""PyMySQL's parameter binding for the sink's batches, without its per-value dispatch.
+"""PyMySQL's parameter binding for the sink's batches, without its per-value dispatch; writes whose answer the
+sink does not read are pipelined with the Python work that follows them.
 
 PyMySQL binds on the client: every value goes through `Connection.escape` → `escape_item` → an encoder lookup →
 the encoder, about 16 µs a row of the sink's shapes; a batch of sessions binds ~20 rows per session, so this was
@@ -9,7 +10,8 @@ NO_BACKSLASH_ESCAPES mode, take PyMySQL's path unchanged.
 from typing import Any
 
 from pymysql import converters
-from pymysql.constants import SERVER_STATUS
+from pymysql.connections import Connection
+from pymysql.constants import COMMAND, SERVER_STATUS
 from pymysql.cursors import Cursor
 
 
@@ -30,8 +32,53 @@ _ENCODERS = {
 }
 
 
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", b"INSERT", b"UPDATE", b"DELETE"})  # a statement's first 6 characters
+
+
+class PipelinedConnection(Connection):
+    """A connection that can send a statement without waiting for its answer (`send_deferred`): the answer is read
+    before the next command of any kind (a statement, COMMIT, ROLLBACK, ping), so the server executes a write while
+    the client builds the next one. An error of the deferred statement is raised by that next command, inside the
+    same transaction: the transaction fails as a whole, as it would have one statement earlier."""
+
+    _pending = False
+
+    def _execute_command(self, command, sql):
+        self.drain()
+        return super()._execute_command(command, sql)
+
+    def drain(self) -> None:
+        """Read the answer of a deferred statement, if one is outstanding (its error is raised here)."""
+        if self._pending:
+            self._pending = False  # cleared first: a failed answer is consumed, the next command may proceed
+            self._affected_rows = self._read_query_result()
+
+    def send_deferred(self, sql: Any) -> None:
+        self._execute_command(COMMAND.COM_QUERY, sql)
+        self._pending = True
+
+    def _force_close(self):
+        self._pending = False  # a dropped connection has no answer to wait for
+        super()._force_close()
+
+
 class BatchCursor(Cursor):
-    """A PyMySQL cursor whose binding of a row of plain values skips the dispatch layers."""
+    """A PyMySQL cursor whose binding of a row of plain values skips the dispatch layers.
+
+    With `defer_writes` set (the sink's transactions), an INSERT, UPDATE or DELETE is sent without waiting for its
+    answer when the connection can (PipelinedConnection): nothing in the sink's transaction reads a write's row
+    count, and any other statement (its SELECTs) waits for what was sent before it."""
+
+    defer_writes = False
+
+    def _query(self, q: Any) -> int:
+        conn = self._get_db()
+        if self.defer_writes and isinstance(conn, PipelinedConnection) and q[:6].upper() in _WRITES:
+            self._clear_result()
+            conn.send_deferred(q)
+            self.rowcount = -1  # not known yet, and not asked for
+            return -1
+        return super()._query(q)
 
     def _mogrify(self, query: Any, args: Any = None) -> str:
         conn = self._get_db()
@@ -52,9 +99,9 @@ class BatchCursor(Cursor):
         prefix = prefix if isinstance(prefix, bytes) else prefix.encode(encoding)
         postfix = postfix if isinstance(postfix, bytes) else postfix.encode(encoding)
         encoders, fallback = _ENCODERS, conn.escape
-        texts = [values % tuple([encoders.get(value.__class__, fallback)(value) for value in row]) for row in rows]
         count, chunk, size = 0, [], len(prefix)
-        for text in texts:
+        for row in rows:  # bound as the statement grows: with deferred writes the server runs the last one meanwhile
+            text = values % tuple([encoders.get(value.__class__, fallback)(value) for value in row])
             length = len(text) if text.isascii() else len(text.encode(encoding))
             if chunk and size + length + len(postfix) + 1 > max_stmt_length:
                 count += self.execute(prefix + ",".join(chunk).encode(encoding) + postfix)
@@ -62,5 +109,5 @@ class BatchCursor(Cursor):
             size += length + (1 if chunk else 0)
             chunk.append(text)
         count += self.execute(prefix + ",".join(chunk).encode(encoding) + postfix)
-        self.rowcount = count
+        self.rowcount = -1 if count < 0 else count
         return count

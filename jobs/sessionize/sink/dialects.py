@@ -2,6 +2,7 @@
 
 Only table/column names from this module reach SQL text; every value is a bound parameter.
 """
+import os
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -104,12 +105,14 @@ def connect(database_url: str) -> tuple[Dialect, Callable[[], Any]]:
             return conn
         return SQLITE, sqlite_connection
     if url.scheme in ("mysql", "mariadb", "tidb", "mysql2"):
-        import pymysql
+        from .binding import BatchCursor, PipelinedConnection
 
-        from .binding import BatchCursor
+        connection = PipelinedConnection
+        if os.environ.get("LUNA_SINK_TRACE_DIR"):  # a benchmark's statement trace (bench/store_floor.py)
+            from .trace import TracedConnection as connection
 
         def mysql_connection() -> Any:
-            return pymysql.connect(
+            return connection(
                 host=url.hostname or "127.0.0.1",
                 port=url.port or (4000 if url.scheme == "tidb" else 3306),
                 user=unquote(url.username or "root"),

@@ -75,6 +75,7 @@ class SessionWriter:
     connect: Callable[[], Any]
     stats: WriteStats = field(default_factory=WriteStats)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    pipelined: bool = True  # MySQL: writes run on the server while the next rows are built (binding.py); off: wait each
     _conn: Any = None
     rollups: RollupUpkeep = field(init=False)
     facts: FactUpkeep = field(init=False)
@@ -139,6 +140,8 @@ class SessionWriter:
     def _transaction(self, batch: list[Record], outage: tuple[float | None, str]) -> None:
         conn = self._connection()
         cur = conn.cursor()
+        if hasattr(cur, "defer_writes"):
+            cur.defer_writes = self.pipelined
         try:
             self._begin(cur)
             self._write_sessions(cur, [b for b in batch if isinstance(b, Emission)])
