@@ -1,9 +1,8 @@
 """manage.py backfill_facts [template …]: fill the session fact table from stored sessions, in batches."""
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions.models import AnalysisTemplate
-
 from ...services.facts import BACKFILL_BATCH, backfill
+from ..templates import templates_named
 
 
 class Command(BaseCommand):
@@ -16,11 +15,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["batch"] < 1:
             raise CommandError("--batch must be at least 1")
-        templates = AnalysisTemplate.objects.order_by("name")
-        if options["templates"]:
-            templates = templates.filter(name__in=options["templates"])
-            unknown = set(options["templates"]) - set(templates.values_list("name", flat=True))
-            if unknown:
-                raise CommandError(f"no template named {', '.join(sorted(unknown))}")
-        for template in templates:
+        for template in templates_named(options["templates"]):
             self.stdout.write(f"{backfill(template, options['batch'])} sessions written to the fact table of {template.name}")

@@ -2,9 +2,8 @@
 columnar replica now, printing each day's build time."""
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions.models import AnalysisTemplate
-
 from ...services import replica
+from ..templates import templates_named
 
 
 class Command(BaseCommand):
@@ -20,13 +19,7 @@ class Command(BaseCommand):
             raise CommandError("name templates with --template, or pass --all")
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
-        templates = AnalysisTemplate.objects.order_by("name")
-        if options["template"]:
-            templates = templates.filter(name__in=options["template"])
-            unknown = set(options["template"]) - set(templates.values_list("name", flat=True))
-            if unknown:
-                raise CommandError(f"no template named {', '.join(sorted(unknown))}")
-        for template in templates:
+        for template in templates_named(options["template"]):
             built = replica.refresh(options["limit"], template)
             for day in built:
                 self.stdout.write(f"{template.name} day {day.day_ms} (version {day.version}): {day.rows:,} rows in {day.seconds:.2f} s")
