@@ -27,20 +27,13 @@ def stored_days(cur: Any, dialect: str, session_ids: Iterable[int]) -> set[Day]:
     return {(int(t), day_of(int(s))) for t, s in cur.fetchall()}
 
 
-def bump_sql(dialect: str, count: int) -> str:
-    """One statement for `count` days: a new day starts at version 1, a known one goes up by one."""
-    rows = ", ".join([f"({DIALECTS[dialect].marks(2)}, 1)"] * count)
-    head = f"INSERT INTO {VERSIONS_TABLE} (template_id, day_ms, version) VALUES {rows}"
-    if dialect == "sqlite":
-        return f"{head} ON CONFLICT(template_id, day_ms) DO UPDATE SET version = version + 1"
-    return f"{head} ON DUPLICATE KEY UPDATE version = version + 1"
-
-
 def bump(cur: Any, dialect: str, days: Iterable[Day]) -> int:
-    """Version + 1 for each day (the caller's transaction). Returns how many days."""
+    """Version + 1 for each day (the caller's transaction; a new day starts at 1), in one multi-row statement on
+    MySQL (executemany). Returns how many days."""
     ordered = sorted(set(days))
     if ordered:
-        cur.execute(bump_sql(dialect, len(ordered)), [value for day in ordered for value in day])
+        cur.executemany(DIALECTS[dialect].upsert_adding(VERSIONS_TABLE, ("template_id", "day_ms"), ("version",)),
+                        [(*day, 1) for day in ordered])
     return len(ordered)
 
 

@@ -50,13 +50,7 @@ class RollupSQL:
                           *(HOUR_COLUMNS[h] for h in hours)))
 
     def _add(self, table: str, key: tuple[str, ...], measures: tuple[str, ...]) -> str:
-        columns = (*key, *measures)
-        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})"
-        if self.name == "sqlite":
-            sets = ", ".join(f"{c} = {c} + excluded.{c}" for c in measures)
-            return f"{head} ON CONFLICT({', '.join(key)}) DO UPDATE SET {sets}"
-        sets = ", ".join(f"{c} = {c} + VALUES({c})" for c in measures)
-        return f"{head} ON DUPLICATE KEY UPDATE {sets}"
+        return DIALECTS[self.name].upsert_adding(table, key, measures)
 
     def hours_from_hour_rows(self, template: bool = False, open_sessions: bool = True) -> str:
         """Fill the day rows without status/severity from the hour rollups (exactly what the sink would have

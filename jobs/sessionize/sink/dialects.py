@@ -52,6 +52,15 @@ class Dialect:
         sets = ", ".join(f"{c} = VALUES({c})" for c in others)
         return f"{base} ON DUPLICATE KEY UPDATE {sets}"
 
+    def upsert_adding(self, table: str, key: tuple[str, ...], measures: tuple[str, ...]) -> str:
+        """Insert a row or add its `measures` to the stored row of the same `key` (counts, sums, versions)."""
+        head = self.insert(table, (*key, *measures))
+        if self.name == "sqlite":
+            sets = ", ".join(f"{c} = {c} + excluded.{c}" for c in measures)
+            return f"{head} ON CONFLICT({', '.join(key)}) DO UPDATE SET {sets}"
+        sets = ", ".join(f"{c} = {c} + VALUES({c})" for c in measures)
+        return f"{head} ON DUPLICATE KEY UPDATE {sets}"
+
     def select_revisions(self, count: int) -> str:
         return f"SELECT id, revision, status FROM luna_session WHERE id IN ({self.marks(count)}){self.lock_suffix}"
 
